@@ -1,0 +1,339 @@
+/** @file keyspace/atomic_bitmap.hpp
+ *  BasicAtomicBitmap: one bit per ID, lock-free test/set/clear/claim from any number of threads, growth that never
+ *  loses a write, and SIMD range kernels. */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/simd.hpp>
+#include <keyspace/detail/storage.hpp>
+#include <keyspace/detail/thread_counter.hpp>
+
+#include <algorithm> // for std::min
+#include <atomic>    // for std::atomic, std::memory_order
+#include <bit>       // for std::popcount, std::countr_zero, std::countl_zero
+#include <cstddef>   // for std::size_t
+#include <cstdint>   // for std::uint64_t
+#include <optional>  // for std::optional
+#include <utility>   // for std::forward
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/** A concurrent bitmap over IDs in [0, max_supported_id).
+ *
+ *  Thread safety: every member is lock-free and safe to call from any number of threads at once, except `reset()`
+ *  and `clear_all()`, which are *exclusive* (no other call may run concurrently).
+ *  Ordering: `set`, `clear`, `test_and_set`, `test_and_clear` and the range writes are acquire-release
+ *  read-modify-writes of the word; `test` is an acquire load. So whatever a thread wrote before `set(i)` is visible to
+ *  a thread whose `test(i)` returns true. Scans (`count_range`, `find_*`, `for_each_set`) read each word once,
+ *  relaxed; under concurrent writes they see every word as it was at some moment during the call.
+ *  Counting: `count()` is maintained by the writers through per-thread cells (no shared counter, no second atomic
+ *  read-modify-write on the claim path) and is exact whenever no write is in flight. It costs one load per thread
+ *  that ever wrote, no scan.
+ *
+ *  @tparam Storage a BitmapStorage: GrowableStorage (default; commits memory per 8 KiB chunk as it is written) or
+ *  FixedStorage (one array; writes beyond its capacity throw std::length_error). */
+template <BitmapStorage Storage = GrowableStorage>
+class BasicAtomicBitmap {
+public:
+    using storage_type = Storage;
+    static constexpr std::uint64_t default_capacity = 4096;
+
+    /// A bitmap of default_capacity bits.
+    BasicAtomicBitmap() : BasicAtomicBitmap(default_capacity) {}
+    /// A bitmap addressing capacity_bits (rounded up to a multiple of 64) without growth.
+    /// Throws std::length_error when capacity_bits > max_supported_id.
+    explicit BasicAtomicBitmap(std::uint64_t capacity_bits) : storage_(capacity_bits) {}
+    [[nodiscard]] static BasicAtomicBitmap with_capacity(std::uint64_t capacity_bits) {
+        return BasicAtomicBitmap(capacity_bits);
+    }
+
+    BasicAtomicBitmap(const BasicAtomicBitmap&) = delete;
+    BasicAtomicBitmap& operator=(const BasicAtomicBitmap&) = delete;
+
+    /// Bits addressable without growth.
+    [[nodiscard]] std::uint64_t capacity() const noexcept { return storage_.capacity(); }
+
+    /// Grows so that bit_index is addressable; true if this call grew the capacity.
+    /// Throws std::length_error for bit_index >= max_supported_id or beyond a fixed capacity.
+    bool ensure_capacity(std::uint64_t bit_index) {
+        check_id("keyspace::AtomicBitmap::ensure_capacity", bit_index);
+        return storage_.ensure_capacity(bit_index);
+    }
+
+    // ---- single-bit operations ----------------------------------------------------------------------------------
+
+    /// Sets bit i; true if this call changed it from 0 to 1. Grows as needed: one fetch_or on the word.
+    /// Throws std::length_error for i >= max_supported_id (or beyond a fixed capacity), std::bad_alloc on no memory.
+    bool set(std::uint64_t i) {
+        const std::uint64_t m = detail::bit_mask(i);
+        const bool changed = (writable_word(i, "keyspace::AtomicBitmap::set").fetch_or(m, std::memory_order_acq_rel) & m) == 0;
+        if (changed) count_.add(1);
+        return changed;
+    }
+
+    /// Claims bit i: true if it was 0 and this call set it. Returns after one load when the bit is already set.
+    /// Grows and throws like set().
+    bool test_and_set(std::uint64_t i) {
+        const std::uint64_t m = detail::bit_mask(i);
+        auto& w = writable_word(i, "keyspace::AtomicBitmap::test_and_set");
+        if ((w.load(std::memory_order_acquire) & m) != 0) return false; // already claimed: no RMW, no line bounce
+        const bool won = (w.fetch_or(m, std::memory_order_acq_rel) & m) == 0;
+        if (won) count_.add(1);
+        return won;
+    }
+
+    /// Clears bit i; true if this call changed it from 1 to 0. Beyond the capacity: no-op, false.
+    bool clear(std::uint64_t i) noexcept {
+        detail::atomic_word* w = readable_word(i);
+        if (w == nullptr) return false;
+        const std::uint64_t m = detail::bit_mask(i);
+        const bool changed = (w->fetch_and(~m, std::memory_order_acq_rel) & m) != 0;
+        if (changed) count_.add(-1);
+        return changed;
+    }
+
+    /// Clears bit i if it is set: true if it was 1 and this call cleared it. One load when it is already clear.
+    bool test_and_clear(std::uint64_t i) noexcept {
+        detail::atomic_word* w = readable_word(i);
+        if (w == nullptr) return false;
+        const std::uint64_t m = detail::bit_mask(i);
+        if ((w->load(std::memory_order_acquire) & m) == 0) return false;
+        const bool won = (w->fetch_and(~m, std::memory_order_acq_rel) & m) != 0;
+        if (won) count_.add(-1);
+        return won;
+    }
+
+    /// Whether bit i is set; false beyond the capacity.
+    [[nodiscard]] bool test(std::uint64_t i) const noexcept {
+        const detail::atomic_word* w = readable_word(i);
+        return w != nullptr && (w->load(std::memory_order_acquire) & detail::bit_mask(i)) != 0;
+    }
+
+    // ---- counting -----------------------------------------------------------------------------------------------
+
+    /// Number of set bits: exact whenever no write is in flight; a few loads, no scan.
+    [[nodiscard]] std::uint64_t count() const noexcept { return count_.value(); }
+    [[nodiscard]] bool empty() const noexcept { return count() == 0; }
+
+    /// Number of set bits in [b, e), by the SIMD popcount kernel. Throws std::invalid_argument when b > e.
+    [[nodiscard]] std::uint64_t count_range(std::uint64_t b, std::uint64_t e) const {
+        check_range("keyspace::AtomicBitmap::count_range", b, e);
+        e = std::min(e, capacity());
+        if (b >= e) return 0;
+        const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
+        std::uint64_t total = 0;
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+            std::size_t s = 0, t = n;
+            if (w0 == wb) {
+                std::uint64_t m = detail::mask_from(b);
+                if (wb == wl) m &= detail::mask_below(e);
+                total += static_cast<std::uint64_t>(std::popcount(detail::simd::load(p[0]) & m));
+                s = 1;
+            }
+            if (s < t && w0 + t - 1 == wl) {
+                total += static_cast<std::uint64_t>(std::popcount(detail::simd::load(p[t - 1]) & detail::mask_below(e)));
+                --t;
+            }
+            if (s < t) total += detail::simd::popcount(p + s, t - s);
+            return true;
+        });
+        return total;
+    }
+
+    // ---- searching ----------------------------------------------------------------------------------------------
+
+    /// First set bit >= from, or nullopt.
+    [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from) const noexcept {
+        return find_next_set(from, max_supported_id);
+    }
+
+    /// First set bit in [from, limit), or nullopt. Never reads a word past limit.
+    [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from, std::uint64_t limit) const noexcept {
+        limit = std::min(limit, capacity());
+        if (from >= limit) return std::nullopt;
+        const std::uint64_t wb = detail::word_of(from), wl = detail::word_of(limit - 1);
+        std::optional<std::uint64_t> found;
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+            for (std::size_t k = 0; k < n; ++k) {
+                k += detail::simd::find_first(p + k, n - k, 0);
+                if (k >= n) break;
+                std::uint64_t w = detail::simd::load(p[k]);
+                if (w0 + k == wb) w &= detail::mask_from(from);
+                if (w0 + k == wl) w &= detail::mask_below(limit);
+                if (w != 0) {
+                    found = (w0 + k) * 64 + static_cast<std::uint64_t>(std::countr_zero(w));
+                    return false;
+                }
+            }
+            return true;
+        });
+        return found;
+    }
+
+    /// First clear bit in [from, limit), or nullopt. Bits beyond the capacity read as clear.
+    [[nodiscard]] std::optional<std::uint64_t> find_next_unset(std::uint64_t from, std::uint64_t limit) const noexcept {
+        limit = std::min(limit, max_supported_id);
+        if (from >= limit) return std::nullopt;
+        const std::uint64_t wb = detail::word_of(from), wl = detail::word_of(limit - 1);
+        std::optional<std::uint64_t> found;
+        std::uint64_t next_word = wb; // the first word not yet examined
+        const auto gap_at = [&](std::uint64_t w) { return w == wb ? from : w * 64; };
+        const bool finished = !storage_.for_each_run(
+            wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+                if (w0 > next_word) { // an uncommitted word reads as zero
+                    found = gap_at(next_word);
+                    return false;
+                }
+                for (std::size_t k = 0; k < n; ++k) {
+                    k += detail::simd::find_first(p + k, n - k, ~0ull);
+                    if (k >= n) break;
+                    std::uint64_t w = ~detail::simd::load(p[k]);
+                    if (w0 + k == wb) w &= detail::mask_from(from);
+                    if (w0 + k == wl) w &= detail::mask_below(limit);
+                    if (w != 0) {
+                        found = (w0 + k) * 64 + static_cast<std::uint64_t>(std::countr_zero(w));
+                        return false;
+                    }
+                }
+                next_word = w0 + n;
+                return true;
+            });
+        if (!finished && next_word <= wl) found = gap_at(next_word);
+        return found;
+    }
+
+    /// Last set bit < before, or nullopt.
+    [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before) const noexcept {
+        before = std::min(before, capacity());
+        if (before == 0) return std::nullopt;
+        const std::uint64_t wl = detail::word_of(before - 1);
+        std::optional<std::uint64_t> found;
+        storage_.for_each_run_reverse(0, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+            for (std::size_t end = n; end > 0;) {
+                const std::size_t k = detail::simd::find_last_nonzero(p, end);
+                if (k == end) break;
+                std::uint64_t w = detail::simd::load(p[k]);
+                if (w0 + k == wl) w &= detail::mask_below(before);
+                if (w != 0) {
+                    found = (w0 + k) * 64 + 63 - static_cast<std::uint64_t>(std::countl_zero(w));
+                    return false;
+                }
+                end = k;
+            }
+            return true;
+        });
+        return found;
+    }
+
+    /// Calls f(id) for each set bit in [b, e), ascending. f may return bool; false stops the walk.
+    /// Throws std::invalid_argument when b > e; otherwise throws only what f throws.
+    template <class F>
+    void for_each_set(std::uint64_t b, std::uint64_t e, F&& f) const {
+        check_range("keyspace::AtomicBitmap::for_each_set", b, e);
+        e = std::min(e, capacity());
+        if (b >= e) return;
+        const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+            const std::uint64_t first = w0 == wb ? detail::mask_from(b) : ~0ull;
+            const std::uint64_t last = w0 + n - 1 == wl ? detail::mask_below(e) : ~0ull;
+            return detail::simd::for_each_set_bit(p, n, w0 * 64, first, last, f);
+        });
+    }
+
+    // ---- range writes -------------------------------------------------------------------------------------------
+
+    /// Sets [b, e) with one atomic fetch_or per word that is not already full; returns how many bits changed.
+    /// Grows. Throws std::invalid_argument when b > e, std::length_error when e > max_supported_id (or beyond a
+    /// fixed capacity; then no bit has been set).
+    std::uint64_t set_range(std::uint64_t b, std::uint64_t e) {
+        check_range("keyspace::AtomicBitmap::set_range", b, e);
+        if (b == e) return 0;
+        if (e > max_supported_id) detail::throw_id_too_large("keyspace::AtomicBitmap::set_range", e - 1);
+        storage_.ensure_capacity(e - 1);
+        const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
+        std::uint64_t changed = 0;
+        for (std::uint64_t w = wb; w <= wl; ++w) {
+            std::uint64_t m = ~0ull;
+            if (w == wb) m &= detail::mask_from(b);
+            if (w == wl) m &= detail::mask_below(e);
+            auto& word = storage_.word_for_write(w);
+            if ((word.load(std::memory_order_relaxed) & m) == m) continue; // already full: skip the RMW
+            const std::uint64_t old = word.fetch_or(m, std::memory_order_acq_rel);
+            changed += static_cast<std::uint64_t>(std::popcount(m & ~old));
+        }
+        if (changed != 0) count_.add(static_cast<std::int64_t>(changed));
+        return changed;
+    }
+
+    /// Clears [b, e) with one atomic fetch_and per word that has a bit to clear; returns how many bits changed.
+    /// Throws std::invalid_argument when b > e.
+    std::uint64_t clear_range(std::uint64_t b, std::uint64_t e) {
+        check_range("keyspace::AtomicBitmap::clear_range", b, e);
+        e = std::min(e, capacity());
+        if (b >= e) return 0;
+        const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
+        std::uint64_t changed = 0;
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, detail::atomic_word* p, std::size_t n) {
+            for (std::size_t k = 0; k < n; ++k) {
+                std::uint64_t m = ~0ull;
+                if (w0 + k == wb) m &= detail::mask_from(b);
+                if (w0 + k == wl) m &= detail::mask_below(e);
+                if ((p[k].load(std::memory_order_relaxed) & m) == 0) continue; // nothing to clear: skip the RMW
+                const std::uint64_t old = p[k].fetch_and(~m, std::memory_order_acq_rel);
+                changed += static_cast<std::uint64_t>(std::popcount(m & old));
+            }
+            return true;
+        });
+        if (changed != 0) count_.add(-static_cast<std::int64_t>(changed));
+        return changed;
+    }
+
+    // ---- memory and exclusive resets ----------------------------------------------------------------------------
+
+    /// Bytes currently allocated for bits (and, for the growable storage, its directory nodes).
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return storage_.memory_bytes(); }
+
+    /// Clears everything and returns to the initial capacity, releasing grown memory. Exclusive.
+    void clear_all() noexcept {
+        storage_.reset_to_initial();
+        count_.reset();
+    }
+
+    /// Clears everything and keeps the capacity and memory. Exclusive.
+    void reset() noexcept {
+        storage_.zero_all();
+        count_.reset();
+    }
+
+    /// The storage policy object (for storage-specific queries).
+    [[nodiscard]] const Storage& storage() const noexcept { return storage_; }
+
+private:
+    static void check_id(const char* fn, std::uint64_t i) {
+        if (i >= max_supported_id) [[unlikely]]
+            detail::throw_id_too_large(fn, i);
+    }
+    static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) {
+        if (b > e) [[unlikely]]
+            detail::throw_invalid_range(fn, b, e);
+    }
+
+    KEYSPACE_ALWAYS_INLINE detail::atomic_word& writable_word(std::uint64_t i, const char* fn) {
+        check_id(fn, i);
+        return storage_.word_for_write(detail::word_of(i));
+    }
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word* readable_word(std::uint64_t i) const noexcept {
+        return i < max_supported_id ? storage_.word(detail::word_of(i)) : nullptr;
+    }
+
+    Storage storage_;
+    detail::ThreadCounter count_;
+};
+
+/// The default bitmap: growable, lazily committed.
+using AtomicBitmap = BasicAtomicBitmap<>;
+/// A bitmap whose capacity is fixed at construction; `test` is a single load.
+using FixedAtomicBitmap = BasicAtomicBitmap<FixedStorage>;
+
+KEYSPACE_END_NAMESPACE

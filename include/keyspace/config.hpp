@@ -1,0 +1,47 @@
+/** @file keyspace/config.hpp
+ *  Version macros, the versioned namespace, and the few library-wide constants. */
+#pragma once
+
+#include <cstddef> // for std::size_t
+#include <cstdint> // for std::uint64_t
+
+#define KEYSPACE_VERSION_MAJOR 0
+#define KEYSPACE_VERSION_MINOR 1
+#define KEYSPACE_VERSION_PATCH 0
+#define KEYSPACE_VERSION_STRING "0.1.0"
+
+// Everything lives in keyspace::v0 (an inline namespace), so two vendored copies of different major versions
+// can coexist in one program without ODR clashes while users keep writing keyspace::AtomicBitmap.
+#define KEYSPACE_BEGIN_NAMESPACE \
+    namespace keyspace {         \
+    inline namespace v0 {
+#define KEYSPACE_END_NAMESPACE \
+    } /* namespace v0 */       \
+    } /* namespace keyspace */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define KEYSPACE_NOINLINE __attribute__((noinline))
+#define KEYSPACE_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define KEYSPACE_NOINLINE __declspec(noinline)
+#define KEYSPACE_ALWAYS_INLINE __forceinline
+#endif
+
+// ThreadSanitizer cannot see vector loads of atomics: under it, every read kernel takes the relaxed-load scalar path.
+#if defined(__SANITIZE_THREAD__)
+#define KEYSPACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KEYSPACE_TSAN 1
+#endif
+#endif
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/// Valid IDs are [0, max_supported_id).
+inline constexpr std::uint64_t max_supported_id = 1ull << 63;
+
+/// Padding unit against false sharing (std::hardware_destructive_interference_size makes GCC 12 warn in headers).
+inline constexpr std::size_t cache_line_size = 64;
+
+KEYSPACE_END_NAMESPACE
