@@ -7,3 +7,8 @@ endif()
 if(TARGET xsimd AND NOT TARGET xtl)
     add_library(xtl INTERFACE IMPORTED GLOBAL)
 endif()
+# Cross builds (cmake/toolchains/*) read the header-only dependencies from a staged directory instead of the host's
+# /usr/include.
+if(TARGET xsimd AND KEYSPACE_STAGED_INCLUDE_DIR)
+    set_target_properties(xsimd PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${KEYSPACE_STAGED_INCLUDE_DIR}")
+endif()

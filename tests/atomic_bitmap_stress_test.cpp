@@ -16,7 +16,7 @@ using keyspace_test::SplitMix;
 namespace {
 
 #if defined(KEYSPACE_TSAN)
-constexpr std::uint64_t scale = 8; // TSan runs 5–15x slower
+constexpr std::uint64_t scale = 2; // TSan runs 5–15x slower
 #else
 constexpr std::uint64_t scale = 1;
 #endif
