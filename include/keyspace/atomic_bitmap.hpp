@@ -32,11 +32,14 @@ KEYSPACE_BEGIN_NAMESPACE
  *  that ever wrote, no scan.
  *
  *  @tparam Storage a BitmapStorage: GrowableStorage (default; commits memory per 8 KiB chunk as it is written) or
- *  FixedStorage (one array; writes beyond its capacity throw std::length_error). */
-template <BitmapStorage Storage = GrowableStorage>
+ *  FixedStorage (one array; writes beyond its capacity throw std::length_error).
+ *  @tparam Counter how count() is kept: detail::ThreadCounter (default; per-thread cells, no second RMW) or
+ *  detail::SharedCounter (one relaxed atomic; for many small bitmaps that see little concurrent writing). */
+template <BitmapStorage Storage = GrowableStorage, class Counter = detail::ThreadCounter>
 class BasicAtomicBitmap {
 public:
     using storage_type = Storage;
+    using counter_type = Counter;
     static constexpr std::uint64_t default_capacity = 4096;
 
     /// A bitmap of default_capacity bits.
@@ -102,6 +105,22 @@ public:
         const bool won = (w->fetch_and(~m, std::memory_order_acq_rel) & m) != 0;
         if (won) count_.add(-1);
         return won;
+    }
+
+    /// The 64 bits [64 * word_index, 64 * word_index + 64) as one acquire load; 0 where no memory is committed.
+    /// The building block of word-at-a-time iteration.
+    [[nodiscard]] std::uint64_t word(std::uint64_t word_index) const noexcept {
+        const detail::atomic_word* w = word_index < detail::max_supported_word ? storage_.word(word_index) : nullptr;
+        return w != nullptr ? w->load(std::memory_order_acquire) : 0;
+    }
+
+    /// Hints the cache to load the word holding bit i (no effect where no memory is committed).
+    void prefetch(std::uint64_t i) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        if (const detail::atomic_word* w = readable_word(i)) __builtin_prefetch(w);
+#else
+        (void)i;
+#endif
     }
 
     /// Whether bit i is set; false beyond the capacity.
@@ -328,7 +347,7 @@ private:
     }
 
     Storage storage_;
-    detail::ThreadCounter count_;
+    Counter count_;
 };
 
 /// The default bitmap: growable, lazily committed.

@@ -230,5 +230,23 @@ private:
     std::atomic<std::int64_t> overflow_{0};
 };
 
+/** A single relaxed atomic: 16 bytes, no registry column. For bitmaps that are many and small (one per
+ *  hierarchical ID), where a per-thread cell would cost more than the contention it saves. */
+class SharedCounter {
+public:
+    SharedCounter() noexcept = default;
+    SharedCounter(const SharedCounter&) = delete;
+    SharedCounter& operator=(const SharedCounter&) = delete;
+    void add(std::int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t value() const noexcept {
+        const std::int64_t v = value_.load(std::memory_order_relaxed);
+        return v > 0 ? static_cast<std::uint64_t>(v) : 0;
+    }
+    void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::int64_t> value_{0};
+};
+
 } // namespace detail
 KEYSPACE_END_NAMESPACE
