@@ -110,7 +110,7 @@ public:
     /// The 64 bits [64 * word_index, 64 * word_index + 64) as one acquire load; 0 where no memory is committed.
     /// The building block of word-at-a-time iteration.
     [[nodiscard]] std::uint64_t word(std::uint64_t word_index) const noexcept {
-        const detail::atomic_word* w = word_index < detail::max_supported_word ? storage_.word(word_index) : nullptr;
+        const detail::atomic_word* w = storage_.word(word_index); // nothing is committed past max_supported_word
         return w != nullptr ? w->load(std::memory_order_acquire) : 0;
     }
 
@@ -343,7 +343,9 @@ private:
         return storage_.word_for_write(detail::word_of(i));
     }
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word* readable_word(std::uint64_t i) const noexcept {
-        return i < max_supported_id ? storage_.word(detail::word_of(i)) : nullptr;
+        // No separate i < 2^63 check: no storage ever commits a word at or beyond max_supported_word, so such an i
+        // finds no memory (and the common contiguous case stays one compare and one load).
+        return storage_.word(detail::word_of(i));
     }
 
     Storage storage_;

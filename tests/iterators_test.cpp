@@ -1,0 +1,529 @@
+// The iterator builder and every terminal: semantics at any density, bounds, and the seeds' examples.
+#include "catch.hpp"
+#include "model.hpp"
+
+#include <keyspace/iterators.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <ranges>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using keyspace::Key;
+using keyspace::PrefixTracker;
+using keyspace::TrackerConfig;
+using keyspace_test::SplitMix;
+
+namespace {
+
+template <class It>
+std::vector<std::uint64_t> drain_ids(It&& it) {
+    std::vector<std::uint64_t> out;
+    while (auto k = it.next()) out.push_back(k->id);
+    return out;
+}
+
+std::vector<std::uint64_t> populate(PrefixTracker& t, std::uint64_t n, double density, std::uint64_t seed) {
+    SplitMix rng{seed};
+    std::vector<std::uint64_t> ids;
+    for (std::uint64_t i = 0; i < n; ++i)
+        if (static_cast<double>(rng.next() >> 11) * 0x1.0p-53 < density) {
+            t.add(i);
+            ids.push_back(i);
+        }
+    return ids;
+}
+
+/// Upper p = 1e-5 quantile of chi-square with k degrees of freedom (Wilson–Hilferty).
+double chi2_limit(double k) {
+    const double z = 4.2649;
+    const double a = 2.0 / (9.0 * k);
+    return k * std::pow(1.0 - a + z * std::sqrt(a), 3.0);
+}
+
+/// |successes - n p| within 5 standard deviations (p < 6e-7 two-sided for a correct sampler).
+bool binomial_ok(std::uint64_t successes, std::uint64_t n, double p) {
+    const double mean = static_cast<double>(n) * p, sd = std::sqrt(static_cast<double>(n) * p * (1 - p));
+    return std::abs(static_cast<double>(successes) - mean) <= 5 * sd + 1;
+}
+
+} // namespace
+
+// ---- the seeds' examples -----------------------------------------------------------------------------------------
+
+TEST_CASE("seeds: sequential set_only yields the added IDs in order, limit and wrap_around", "[iter][seeds]") {
+    PrefixTracker t(TrackerConfig::simple("user:").with_max_id(1'000'000));
+    t.add(42);
+    t.add(1337);
+    CHECK(drain_ids(t.iter().set_only().sequential()) == std::vector<std::uint64_t>{42, 1337});
+    std::vector<std::uint64_t> seen;
+    for (auto [id, sub] : t.iter().set_only().sequential()) {
+        seen.push_back(id);
+        CHECK(sub == 0);
+    }
+    CHECK(seen == std::vector<std::uint64_t>{42, 1337});
+
+    auto unset = t.iter().range(0, 1000).unset_only().sequential();
+    std::uint64_t n = 0;
+    while (auto k = unset.next()) {
+        CHECK(k->id != 42);
+        ++n;
+    }
+    CHECK(n == 999);
+
+    auto forever = t.iter().set_only().sequential().wrap_around();
+    for (int i = 0; i < 1000; ++i) {
+        auto k = forever.next();
+        REQUIRE(k);
+        CHECK(k->id == (i % 2 == 0 ? 42u : 1337u));
+    }
+}
+
+TEST_CASE("seeds: random set_only visits each set ID once, reproducibly with a seed", "[iter][seeds][random]") {
+    PrefixTracker t("r:", 100'000);
+    auto ids = populate(t, 100'000, 0.3, 5);
+    auto a = drain_ids(t.iter().set_only().seed(42).random());
+    auto b = drain_ids(t.iter().set_only().seed(42).random());
+    auto c = drain_ids(t.iter().set_only().seed(43).random());
+    CHECK(a == b);
+    CHECK(a != c);
+    CHECK_FALSE(std::is_sorted(a.begin(), a.end()));
+    std::sort(a.begin(), a.end());
+    CHECK(a == ids);
+}
+
+TEST_CASE("seeds: limit, sample, mixed_ratio, range_percent and their combination", "[iter][seeds]") {
+    PrefixTracker t("s:", 100'000);
+    auto ids = populate(t, 100'000, 0.5, 9);
+    CHECK(drain_ids(t.iter().set_only().limit(1000).sequential()).size() == 1000);
+
+    const auto half = drain_ids(t.iter().set_only().sample(0.5).seed(1).sequential());
+    CHECK(binomial_ok(half.size(), ids.size(), 0.5));
+    CHECK(std::is_sorted(half.begin(), half.end()));
+
+    auto upper = drain_ids(t.iter().set_only().range_percent(0.5, 1.0).sequential());
+    CHECK(upper.front() >= 50'000);
+    CHECK(upper.size() == static_cast<std::size_t>(std::count_if(ids.begin(), ids.end(), [](auto i) { return i >= 50'000; })));
+
+    auto combo = t.iter().mixed_ratio(0.9).sample(0.5).limit(10'000).seed(42).random();
+    std::uint64_t n = 0, set = 0;
+    while (auto k = combo.next()) {
+        ++n;
+        set += t.exists(k->id) ? 1 : 0;
+    }
+    CHECK(n == 10'000);
+    CHECK(binomial_ok(set, n, 0.9));
+}
+
+TEST_CASE("seeds: unset_only().write() claims absent IDs, unique and set afterwards", "[iter][seeds][write]") {
+    PrefixTracker t("w:", 1000);
+    t.add(0);
+    t.add(2);
+    auto writer = t.iter().unset_only().write();
+    std::vector<std::uint64_t> claimed;
+    while (auto k = writer.next()) {
+        claimed.push_back(k->id);
+        if (claimed.size() >= 100) break;
+    }
+    CHECK(claimed.front() == 1);
+    CHECK(claimed[1] == 3);
+    CHECK(std::set<std::uint64_t>(claimed.begin(), claimed.end()).size() == 100);
+    for (auto id : claimed) CHECK(t.exists(id));
+    CHECK(t.count() == 102);
+}
+
+TEST_CASE("seeds: erase yields and removes set IDs, one eraser at a time", "[iter][seeds][erase]") {
+    PrefixTracker t("d:", 10'000);
+    t.add_range(100, 200);
+    {
+        auto e1 = t.iter().erase();
+        REQUIRE(e1);
+        CHECK_FALSE(t.iter().erase()); // exclusive while e1 lives
+        CHECK(e1->next()->id == 100);
+        auto moved = std::move(*e1);
+        CHECK_FALSE(t.iter().erase()); // the moved-to iterator holds it
+        CHECK(drain_ids(moved).size() == 99);
+    }
+    CHECK(t.count() == 0);
+    auto e2 = t.iter().erase();
+    CHECK(e2.has_value());
+    CHECK_FALSE(e2->next());
+}
+
+TEST_CASE("seeds: partitioned(4) splits the set IDs among workers", "[iter][seeds][partition]") {
+    PrefixTracker t("p:", 1'000);
+    auto ids = populate(t, 1'000, 0.5, 2);
+    auto parts = t.iter().set_only().partitioned(4);
+    REQUIRE(parts.size() == 4);
+    std::vector<std::uint64_t> all;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto got = drain_ids(parts[i]);
+        for (auto id : got) {
+            CHECK(id >= i * 250);
+            CHECK(id < (i + 1) * 250);
+        }
+        all.insert(all.end(), got.begin(), got.end());
+    }
+    CHECK(all == ids);
+}
+
+// ---- random: a true permutation ----------------------------------------------------------------------------------
+
+TEST_CASE("random() visits every key exactly once for any range size", "[iter][random]") {
+    for (std::uint64_t n : {1ull, 2ull, 3ull, 1000ull, 10007ull, 1ull << 16, (1ull << 16) + 1}) {
+        PrefixTracker t("r:", n);
+        for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{77}, std::numeric_limits<std::uint64_t>::max()}) {
+            INFO("n = " << n << ", seed = " << seed);
+            auto all = drain_ids(t.iter().seed(seed).random());
+            REQUIRE(all.size() == n);
+            std::vector<bool> seen(n);
+            for (auto id : all) {
+                REQUIRE(id < n);
+                REQUIRE_FALSE(seen[id]);
+                seen[id] = true;
+            }
+        }
+        populate(t, n, 0.2, n);
+        const auto want = drain_ids(t.iter().set_only().sequential());
+        auto got = drain_ids(t.iter().set_only().seed(5).random());
+        std::sort(got.begin(), got.end());
+        CHECK(got == want);
+        auto unset = drain_ids(t.iter().unset_only().seed(6).random());
+        CHECK(unset.size() + want.size() == n);
+    }
+}
+
+TEST_CASE("random() outputs pass a serial-pair chi-square test", "[iter][random]") {
+    constexpr std::uint64_t n = 1ull << 20;
+    PrefixTracker t("r:", n);
+    for (bool sparse : {false, true}) {
+        if (sparse) populate(t, n, 0.05, 3);
+        auto it = sparse ? t.iter().set_only().seed(11).random() : t.iter().seed(11).random();
+        std::vector<double> table(256, 0.0);
+        auto prev = it.next();
+        std::uint64_t pairs = 0;
+        while (auto k = it.next()) {
+            table[(prev->id * 16 / n) * 16 + k->id * 16 / n] += 1;
+            prev = k;
+            ++pairs;
+        }
+        double chi2 = 0;
+        for (double c : table) {
+            const double expect = static_cast<double>(pairs) / 256.0;
+            chi2 += (c - expect) * (c - expect) / expect;
+        }
+        INFO("sparse " << sparse << ": chi2 = " << chi2 << " over " << pairs << " pairs, limit " << chi2_limit(255));
+        CHECK(chi2 < chi2_limit(255));
+        // Consecutive outputs are not neighbours: the share of pairs within 64 IDs of each other is tiny.
+    }
+}
+
+TEST_CASE("random() with wrap_around starts a new permutation each cycle", "[iter][random]") {
+    PrefixTracker t("r:", 100);
+    auto it = t.iter().seed(3).random().wrap_around();
+    std::vector<std::uint64_t> c1, c2;
+    for (int i = 0; i < 100; ++i) c1.push_back(it.next()->id);
+    for (int i = 0; i < 100; ++i) c2.push_back(it.next()->id);
+    CHECK(c1 != c2);
+    std::sort(c1.begin(), c1.end());
+    std::sort(c2.begin(), c2.end());
+    CHECK(c1 == c2);
+    PrefixTracker empty("e:", 100);
+    auto none = empty.iter().set_only().random().wrap_around();
+    CHECK_FALSE(none.next());
+}
+
+// ---- mixed_ratio, sample, limit ----------------------------------------------------------------------------------
+
+TEST_CASE("mixed_ratio holds the set share within 1.5% at any density", "[iter][mixed]") {
+    constexpr std::uint64_t n = 200'000;
+    for (double density : {0.01, 0.10, 0.50, 0.90}) {
+        PrefixTracker t("m:", n);
+        populate(t, n, density, static_cast<std::uint64_t>(density * 1000));
+        for (double r : {0.1, 0.5, 0.9}) {
+            auto it = t.iter().mixed_ratio(r).seed(7).random();
+            std::uint64_t set = 0;
+            constexpr int draws = 100'000;
+            for (int i = 0; i < draws; ++i) set += t.exists(it.next()->id) ? 1 : 0;
+            INFO("density " << density << " r " << r);
+            CHECK(std::abs(static_cast<double>(set) / draws - r) < 0.015);
+        }
+    }
+}
+
+TEST_CASE("mixed_ratio draws from the other class when one class is empty", "[iter][mixed]") {
+    PrefixTracker empty("m:", 1000);
+    auto it = empty.iter().mixed_ratio(0.9).seed(1).random();
+    for (int i = 0; i < 100; ++i) CHECK_FALSE(empty.exists(it.next()->id)); // no set key: every draw is unset
+    PrefixTracker full("f:", 1000);
+    full.add_range(0, 1000);
+    auto it2 = full.iter().mixed_ratio(0.1).seed(1).random();
+    for (int i = 0; i < 100; ++i) CHECK(full.exists(it2.next()->id)); // no unset key: every draw is set
+    CHECK(it2.remaining() == std::numeric_limits<std::uint64_t>::max()); // endless
+}
+
+TEST_CASE("mixed_ratio is rejected with filters and non-random terminals", "[iter][mixed][bad-input]") {
+    PrefixTracker t("m:", 10);
+    CHECK_THROWS_AS(t.iter().mixed_ratio(0.5).set_only().random(), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().mixed_ratio(0.5).sequential(), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().mixed_ratio(0.5).write(), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().mixed_ratio(0.5).erase(), std::invalid_argument);
+}
+
+TEST_CASE("sample(p) keeps a binomial share of the keys, by skipping", "[iter][sample]") {
+    PrefixTracker t("s:", 1'000'000);
+    for (double p : {0.0, 0.01, 0.3, 1.0}) {
+        const auto kept = drain_ids(t.iter().sample(p).seed(4).sequential());
+        INFO("p = " << p);
+        CHECK(binomial_ok(kept.size(), 1'000'000, p));
+        const auto kept_random = drain_ids(t.iter().sample(p).seed(4).random());
+        CHECK(binomial_ok(kept_random.size(), 1'000'000, p));
+    }
+}
+
+TEST_CASE("limit stops at once, even over a huge range", "[iter][limit]") {
+    PrefixTracker t("l:", 100'000'000);
+    t.add(99'999'999);
+    auto it = t.iter().sample(0.5).limit(10).seed(1).sequential();
+    CHECK(drain_ids(it).size() == 10);
+    CHECK(it.is_exhausted());
+    CHECK(it.remaining() == 0);
+    CHECK(drain_ids(t.iter().limit(0).sequential()).empty());
+    CHECK(drain_ids(t.iter().set_only().limit(5).sequential()) == std::vector<std::uint64_t>{99'999'999});
+}
+
+TEST_CASE("wrap_around on an empty set returns nullopt instead of spinning", "[iter][wrap]") {
+    PrefixTracker t("w:", 1'000'000);
+    auto it = t.iter().set_only().sequential().wrap_around();
+    CHECK_FALSE(it.next());
+    CHECK_FALSE(it.next());
+}
+
+// ---- write streams -----------------------------------------------------------------------------------------------
+
+TEST_CASE("two threads claiming with continue_write get every ID exactly once", "[iter][write][stress]") {
+    constexpr std::uint64_t n = 200'000;
+    PrefixTracker t("c:", n);
+    std::vector<std::vector<std::uint64_t>> got(2);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 2; ++w)
+        threads.emplace_back([&, w] {
+            auto it = t.iter().continue_write();
+            while (auto k = it.next()) got[w].push_back(k->id);
+        });
+    for (auto& th : threads) th.join();
+    std::vector<int> owners(n);
+    for (auto& g : got)
+        for (auto id : g) REQUIRE(++owners[id] == 1);
+    CHECK(got[0].size() + got[1].size() == n);
+    CHECK(t.count() == n);
+}
+
+TEST_CASE("a write stream honours its own range whatever other ranges' streams did", "[iter][write]") {
+    PrefixTracker t("c:", 1000);
+    auto other = t.iter().range(500, 600).continue_write();
+    for (int i = 0; i < 100; ++i) CHECK(other.next());
+    auto mine = t.iter().range(0, 100).continue_write();
+    auto k = mine.next();
+    REQUIRE(k);
+    CHECK(k->id == 0);
+    CHECK(drain_ids(mine).size() == 99);
+    CHECK(t.count() == 200);
+}
+
+TEST_CASE("continue_write streams share progress and reset_write_cursor rewinds it", "[iter][write]") {
+    PrefixTracker t("c:", 1000);
+    auto a = t.iter().continue_write();
+    CHECK(a.next()->id == 0);
+    auto b = t.iter().continue_write();
+    CHECK(b.next()->id == 64); // a holds the first block of 64
+    t.reset_write_cursor();
+    auto c = t.iter().continue_write();
+    CHECK(c.next()->id == 1); // block 0 again: 1..63 are still absent
+    CHECK(a.next()->id == 2); // a's block snapshot said 1 was absent; c took it, so a moves on
+}
+
+TEST_CASE("a seeded write stream claims in a random order, each key once", "[iter][write]") {
+    PrefixTracker t("c:", 5000);
+    auto it = t.iter().seed(9).write();
+    auto ids = drain_ids(it);
+    CHECK(ids.size() == 5000);
+    CHECK_FALSE(std::is_sorted(ids.begin(), ids.end()));
+    std::sort(ids.begin(), ids.end());
+    CHECK(std::unique(ids.begin(), ids.end()) == ids.end());
+    CHECK(t.count() == 5000);
+}
+
+TEST_CASE("a write stream sweeps up keys freed behind its progress before it ends", "[iter][write]") {
+    PrefixTracker t("c:", 256);
+    auto it = t.iter().write();
+    for (int i = 0; i < 200; ++i) it.next();
+    t.remove(10);
+    t.remove(150);
+    auto rest = drain_ids(it);
+    CHECK(rest.size() == 58);
+    CHECK(std::count(rest.begin(), rest.end(), 10) == 1);
+    CHECK(std::count(rest.begin(), rest.end(), 150) == 1);
+    CHECK(t.count() == 256);
+}
+
+TEST_CASE("write wrap_around overwrites in cycles, each key once per cycle across threads", "[iter][write][stress]") {
+    constexpr std::uint64_t n = 10'000;
+    PrefixTracker t("o:", n);
+    constexpr int threads_n = 2;
+    std::vector<std::vector<std::uint64_t>> got(threads_n);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < threads_n; ++w)
+        threads.emplace_back([&, w] {
+            auto it = t.iter().continue_write().wrap_around();
+            for (std::uint64_t i = 0; i < 2 * n; ++i) got[w].push_back(it.next()->id);
+        });
+    for (auto& th : threads) th.join();
+    // 4n keys handed out in total: the n claims, then overwrite cycles. Every key at least twice.
+    std::vector<int> times(n);
+    for (auto& g : got)
+        for (auto id : g) ++times[id];
+    CHECK(t.count() == n);
+    CHECK(*std::min_element(times.begin(), times.end()) >= 3);
+    CHECK(*std::max_element(times.begin(), times.end()) <= 5);
+}
+
+// ---- partitions --------------------------------------------------------------------------------------------------
+
+TEST_CASE("partitions are disjoint and cover the range, the default unbounded one included", "[iter][partition]") {
+    PrefixTracker t("p:");
+    const std::vector<std::uint64_t> ids = {0, 5, 4095, 1'000'000, 1ull << 40, keyspace::max_supported_id - 1};
+    for (auto id : ids) t.add(id);
+    for (std::uint64_t n : {1ull, 3ull, 7ull, 64ull}) {
+        auto parts = t.iter().set_only().partitioned(n);
+        std::vector<std::uint64_t> all;
+        for (auto& p : parts) {
+            auto got = drain_ids(p);
+            all.insert(all.end(), got.begin(), got.end());
+        }
+        CHECK(all == ids);
+        // The same through partition(i, n), and for the write range [0, 2^63): slices meet exactly.
+        std::vector<std::uint64_t> again;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            auto got = drain_ids(t.iter().set_only().partition(i, n));
+            again.insert(again.end(), got.begin(), got.end());
+        }
+        CHECK(again == ids);
+    }
+    auto w0 = t.iter().slice(0, 3).unset_only().write();
+    auto w2 = t.iter().slice(2, 3).write();
+    CHECK(w0.next()->id == 1);
+    // Slices of [0, 2^63) into 3: the first 2^63 % 3 = 2 slices are one ID longer.
+    CHECK(w2.next()->id == keyspace::max_supported_id / 3 * 2 + 2);
+}
+
+TEST_CASE("partitions keep walking on repeated next() and overlapping ones see the whole range", "[iter][partition]") {
+    PrefixTracker t("p:", 100);
+    t.add_range(0, 100);
+    auto parts = t.iter().set_only().partitioned(4);
+    CHECK(parts[1].next()->id == 25);
+    CHECK(parts[1].next()->id == 26);
+    auto over = t.iter().set_only().overlapping().partitioned(4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        auto got = drain_ids(over[i]);
+        CHECK(got.size() == 100);
+        CHECK(got.front() == i * 25);
+    }
+}
+
+// ---- hierarchical ------------------------------------------------------------------------------------------------
+
+TEMPLATE_TEST_CASE_SIG("hierarchical iteration walks pairs by id then sub_id, and erase keeps counts", "[iter][hierarchical]",
+                       ((bool Flat), Flat), false, true) {
+    auto config = TrackerConfig::hierarchical("h:").with_max_id(1000);
+    if (Flat) config = config.with_max_sub_id(8192);
+    PrefixTracker t(config);
+    const std::vector<Key> keys = {{1, 0}, {1, 4095}, {1, 4096}, {7, 8000}, {999, 3}};
+    for (auto k : keys) t.add_pair(k.id, k.sub_id);
+    std::vector<Key> seq;
+    for (auto k : t.iter().set_only().sequential()) seq.push_back(k);
+    CHECK(seq == keys);
+    std::vector<Key> ranged;
+    for (auto k : t.iter().set_only().range(1, 8).sub_range(4000, 8192).sequential()) ranged.push_back(k);
+    CHECK(ranged == std::vector<Key>{{1, 4095}, {1, 4096}, {7, 8000}});
+
+    auto rnd = t.iter().set_only().sub_range(0, 8192).seed(3).random();
+    std::vector<Key> r;
+    while (auto k = rnd.next()) r.push_back(*k);
+    std::sort(r.begin(), r.end());
+    CHECK(r == keys);
+
+    {
+        auto e = t.iter().range(1, 2).erase();
+        REQUIRE(e);
+        std::vector<Key> erased;
+        while (auto k = e->next()) erased.push_back(*k);
+        CHECK(erased == std::vector<Key>{{1, 0}, {1, 4095}, {1, 4096}});
+    }
+    CHECK(t.count() == 2);
+    CHECK_FALSE(t.id_exists(1));
+    CHECK(t.sub_count(1) == 0);
+    CHECK(t.sub_count(7) == 1);
+
+    auto w = t.iter().range(5, 6).sub_range(0, 3).write();
+    std::vector<Key> claimed;
+    while (auto k = w.next()) claimed.push_back(*k);
+    CHECK(claimed == std::vector<Key>{{5, 0}, {5, 1}, {5, 2}});
+    CHECK(t.sub_count(5) == 3);
+    CHECK(t.count() == 5);
+}
+
+// ---- builder validation ------------------------------------------------------------------------------------------
+
+TEST_CASE("builder arguments are validated with clear messages", "[iter][bad-input]") {
+    PrefixTracker t("b:", 100);
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_AS(t.iter().range(5, 4), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().min(50).max(40).sequential(), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().sample(-0.1), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().sample(nan), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().sample(inf), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().mixed_ratio(1.5), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().mixed_ratio(nan), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().slice(3, 3), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().slice(0, 0), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().partitioned(0), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().partition(5, 2), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().range_percent(0.6, 0.5), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().range_percent(-0.1, 0.5), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().range_percent(0.0, nan), std::invalid_argument);
+    CHECK_THROWS_AS(t.iter().set_only().write(), std::invalid_argument);
+    CHECK_THROWS_WITH(t.iter().slice(3, 3), Catch::Matchers::Contains("i = 3"));
+    CHECK_THROWS_WITH(t.iter().sample(2.0), Catch::Matchers::Contains("p must be in [0, 1]"));
+    // Ranges beyond max_id are clamped, not rejected; seeds take any value.
+    CHECK(drain_ids(t.iter().range(90, std::numeric_limits<std::uint64_t>::max()).sequential()).size() == 10);
+    CHECK(drain_ids(t.iter().seed(0).random()).size() == 100);
+    CHECK(drain_ids(t.iter().seed(std::numeric_limits<std::uint64_t>::max()).random()).size() == 100);
+}
+
+TEST_CASE("every iterator is an input range of Key with the pull API", "[iter]") {
+    static_assert(std::ranges::input_range<keyspace::SequentialIter>);
+    static_assert(std::ranges::input_range<keyspace::RandomIter>);
+    static_assert(std::ranges::input_range<keyspace::WriteIter>);
+    static_assert(std::ranges::input_range<keyspace::EraseIter>);
+    static_assert(!std::is_copy_constructible_v<keyspace::SequentialIter>);
+    static_assert(std::is_nothrow_move_constructible_v<keyspace::SequentialIter>);
+    PrefixTracker t("i:", 10);
+    t.add_range(0, 10);
+    auto it = t.iter().set_only().sequential();
+    CHECK(it.remaining() >= 10);
+    CHECK(it.next_id() == 0u);
+    std::vector<Key> batch(4);
+    CHECK(it.next_batch(batch) == 4);
+    CHECK(batch[3].id == 4);
+    CHECK(drain_ids(it).size() == 5);
+    CHECK(it.is_exhausted());
+    CHECK(it.next_batch(batch) == 0);
+}
