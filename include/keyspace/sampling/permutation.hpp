@@ -6,23 +6,26 @@
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/sampling/rng.hpp>
 
-#include <bit>     // for std::bit_width
+#include <algorithm> // for std::max
+#include <bit>       // for std::bit_width
 #include <cstdint> // for std::uint64_t
 
 KEYSPACE_BEGIN_NAMESPACE
 
-/** A keyed pseudo-random bijection of [0, n): a balanced 4-round Feistel network over the smallest domain of 4^h
- *  values (h bits per half) that holds n, with cycle walking (re-encrypting until the value falls below n; fewer
- *  than 4 rounds of walking on average, since 4^h < 4n). Each round adds to one half the top h bits of a
- *  multiplicative hash of the other half xor a round key (round keys from Rng(seed)). `at` and `inverse` are O(1) expected; n up to 2^64 - 1. Same (n, seed) => same
- *  permutation, stable within a major version. n = 0 throws std::invalid_argument. */
+/** A keyed pseudo-random bijection of [0, n): a 4-round (unbalanced when needed) Feistel network over [0, 2^k),
+ *  k = the bit width of n - 1 (at least 2), with cycle walking: re-encrypting until the value falls below n, fewer
+ *  than 2 encryptions on average since 2^k < 2n. A value is split into a high part of ceil(k/2) bits and a low
+ *  part of floor(k/2) bits; rounds alternately xor into one part the top bits of the splitmix64 finaliser of the
+ *  other part xor a round key (round keys from Rng(seed)). `at` and `inverse` are O(1) expected; n up to 2^64 - 1.
+ *  Same (n, seed) => same permutation, stable within a major version. n = 0 throws std::invalid_argument. */
 class Permutation {
 public:
     Permutation(std::uint64_t n, std::uint64_t seed) : n_(n) {
         if (n == 0) detail::throw_invalid_argument("Permutation: n must be at least 1, got 0");
-        const unsigned bits = static_cast<unsigned>(std::bit_width(n - 1)); // values below n fit in `bits` bits
-        half_ = bits <= 2 ? 1 : (bits + 1) / 2;
-        mask_ = half_ >= 32 ? 0xffffffffull : ((1ull << half_) - 1);
+        const unsigned bits = std::max(2u, static_cast<unsigned>(std::bit_width(n - 1)));
+        lo_bits_ = bits / 2;
+        hi_bits_ = bits - lo_bits_;
+        lo_mask_ = (1ull << lo_bits_) - 1;
         Rng rng(seed);
         for (auto& k : keys_) k = rng();
     }
@@ -42,32 +45,30 @@ public:
     [[nodiscard]] std::uint64_t size() const noexcept { return n_; }
 
 private:
-    // Round function: the top half_ bits of a multiplicative hash of the keyed half (one multiply).
-    [[nodiscard]] std::uint64_t round(std::uint64_t half, int r) const noexcept {
-        return ((half ^ keys_[r]) * 0x9e3779b97f4a7c15ull) >> (64 - half_);
+    // The top `bits` bits of the splitmix64 finaliser of the keyed part.
+    [[nodiscard]] std::uint64_t f(std::uint64_t part, int r, unsigned bits) const noexcept {
+        return detail::splitmix64_mix(part ^ keys_[r]) >> (64 - bits);
     }
     [[nodiscard]] std::uint64_t encrypt(std::uint64_t x) const noexcept {
-        std::uint64_t left = (x >> half_) & mask_, right = x & mask_;
-        for (int r = 0; r < 4; ++r) {
-            const std::uint64_t next = left ^ round(right, r);
-            left = right;
-            right = next;
-        }
-        return (left << half_) | right;
+        std::uint64_t hi = x >> lo_bits_, lo = x & lo_mask_;
+        hi ^= f(lo, 0, hi_bits_);
+        lo ^= f(hi, 1, lo_bits_);
+        hi ^= f(lo, 2, hi_bits_);
+        lo ^= f(hi, 3, lo_bits_);
+        return (hi << lo_bits_) | lo;
     }
     [[nodiscard]] std::uint64_t decrypt(std::uint64_t x) const noexcept {
-        std::uint64_t left = (x >> half_) & mask_, right = x & mask_;
-        for (int r = 3; r >= 0; --r) {
-            const std::uint64_t prev = right ^ round(left, r);
-            right = left;
-            left = prev;
-        }
-        return (left << half_) | right;
+        std::uint64_t hi = x >> lo_bits_, lo = x & lo_mask_;
+        lo ^= f(hi, 3, lo_bits_);
+        hi ^= f(lo, 2, hi_bits_);
+        lo ^= f(hi, 1, lo_bits_);
+        hi ^= f(lo, 0, hi_bits_);
+        return (hi << lo_bits_) | lo;
     }
 
     std::uint64_t n_;
-    unsigned half_;
-    std::uint64_t mask_;
+    unsigned lo_bits_, hi_bits_;
+    std::uint64_t lo_mask_;
     std::uint64_t keys_[4];
 };
 
