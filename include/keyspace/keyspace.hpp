@@ -4,3 +4,7 @@
 
 #include <keyspace/config.hpp>
 #include <keyspace/atomic_bitmap.hpp>
+#include <keyspace/sampling/rng.hpp>
+#include <keyspace/sampling/permutation.hpp>
+#include <keyspace/prefix_tracker.hpp>
+#include <keyspace/iterators.hpp>
