@@ -1,0 +1,190 @@
+// PrefixTracker iterators: ns per yielded key for each terminal at 1 %, 50 % and 99 % density over 10^8 IDs, beside
+// a plain tzcnt walk over a std::vector<uint64_t> holding the same bits; claim throughput with one and two threads
+// (continue_write, and write() on per-thread slices); exists_pair / add_pair (existing and new), flat and table.
+#include <keyspace/keyspace.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <bit>     // for std::countr_zero
+#include <cstdint> // for std::uint64_t
+#include <map>     // for std::map
+#include <memory>  // for std::unique_ptr
+#include <mutex>   // for std::mutex
+#include <string>  // for std::string
+#include <thread>  // for std::thread
+#include <vector>  // for std::vector
+
+namespace {
+
+using u64 = std::uint64_t;
+constexpr u64 range_ids = 100'000'000;
+
+struct Population {
+    std::unique_ptr<keyspace::PrefixTracker> tracker;
+    std::vector<u64> words; // the same bits, for the baseline
+    u64 ones = 0;
+};
+
+/// A tracker over [0, 10^8) at `percent` density (iid bits), built once per density.
+Population& population(int percent) {
+    static std::mutex mu;
+    static std::map<int, std::unique_ptr<Population>> cache;
+    std::lock_guard<std::mutex> lock(mu);
+    auto& slot = cache[percent];
+    if (!slot) {
+        slot = std::make_unique<Population>();
+        slot->tracker = std::make_unique<keyspace::PrefixTracker>("bench:", range_ids);
+        slot->words.assign((range_ids + 63) / 64, 0);
+        keyspace::Rng rng(static_cast<u64>(percent));
+        const u64 threshold = static_cast<u64>(percent) * (~0ull / 100);
+        for (u64 i = 0; i < range_ids; ++i)
+            if (rng() < threshold) {
+                slot->tracker->add(i);
+                slot->words[i / 64] |= 1ull << (i % 64);
+                ++slot->ones;
+            }
+    }
+    return *slot;
+}
+
+void per_key(benchmark::State& st, u64 keys) {
+    st.SetItemsProcessed(static_cast<int64_t>(keys) * static_cast<int64_t>(st.iterations()));
+    st.counters["ns_per_key"] =
+        benchmark::Counter(static_cast<double>(keys) * static_cast<double>(st.iterations()),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void sequential_set(benchmark::State& st, int percent) {
+    auto& p = population(percent);
+    u64 n = 0;
+    for (auto _ : st) {
+        n = 0;
+        for (auto k : p.tracker->iter().set_only().sequential()) n += k.id;
+        benchmark::DoNotOptimize(n);
+    }
+    per_key(st, p.ones);
+}
+
+void baseline_tzcnt(benchmark::State& st, int percent) {
+    auto& p = population(percent);
+    for (auto _ : st) {
+        u64 sum = 0;
+        for (u64 i = 0; i < p.words.size(); ++i)
+            for (u64 w = p.words[i]; w != 0; w &= w - 1) sum += i * 64 + static_cast<u64>(std::countr_zero(w));
+        benchmark::DoNotOptimize(sum);
+    }
+    per_key(st, p.ones);
+}
+
+void random_set(benchmark::State& st, int percent) {
+    auto& p = population(percent);
+    u64 seed = 0;
+    for (auto _ : st) {
+        u64 n = 0;
+        auto it = p.tracker->iter().set_only().seed(++seed).random();
+        while (auto k = it.next()) n += k->id;
+        benchmark::DoNotOptimize(n);
+    }
+    per_key(st, p.ones);
+}
+
+void random_unset_limited(benchmark::State& st, int percent) {
+    // unset_only().random() over the whole range, 10^6 keys per iteration (a write-heavy workload's picks).
+    auto& p = population(percent);
+    u64 seed = 0;
+    constexpr u64 keys = 1'000'000;
+    for (auto _ : st) {
+        u64 n = 0;
+        auto it = p.tracker->iter().unset_only().limit(keys).seed(++seed).random();
+        while (auto k = it.next()) n += k->id;
+        benchmark::DoNotOptimize(n);
+    }
+    per_key(st, keys);
+}
+
+void mixed_stream(benchmark::State& st, int percent) {
+    auto& p = population(percent);
+    auto it = p.tracker->iter().mixed_ratio(0.9).seed(7).random();
+    u64 n = 0;
+    for (auto _ : st) n += it.next()->id;
+    benchmark::DoNotOptimize(n);
+    per_key(st, 1);
+}
+
+/// Claims on a fresh tracker, from `threads` threads (each iteration: every thread claims 2^18 keys); every claim
+/// succeeds. shared_progress: continue_write() streams; otherwise write() on per-thread slices.
+void claim(benchmark::State& st, bool shared_progress, int threads) {
+    keyspace::PrefixTracker t("claim:", 1ull << 34);
+    constexpr u64 per_thread = 1u << 18;
+    std::vector<std::unique_ptr<keyspace::WriteIter>> its;
+    for (int i = 0; i < threads; ++i)
+        its.push_back(std::make_unique<keyspace::WriteIter>(
+            shared_progress ? t.iter().continue_write()
+                            : t.iter().slice(static_cast<u64>(i), static_cast<u64>(threads)).write()));
+    std::vector<u64> got(static_cast<std::size_t>(threads));
+    for (auto _ : st) {
+        std::vector<std::thread> pool;
+        for (int i = 0; i < threads; ++i)
+            pool.emplace_back([&, i] {
+                u64 ok = 0;
+                for (u64 k = 0; k < per_thread; ++k) ok += its[static_cast<std::size_t>(i)]->next() ? 1 : 0;
+                got[static_cast<std::size_t>(i)] += ok;
+            });
+        for (auto& th : pool) th.join();
+    }
+    for (u64 g : got)
+        if (g != static_cast<u64>(st.iterations()) * per_thread) st.SkipWithError("a claim failed");
+    per_key(st, per_thread * static_cast<u64>(threads));
+}
+
+void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
+    auto config = keyspace::TrackerConfig::hierarchical("hash:");
+    if (flat) config = config.with_max_sub_id(64).with_max_id(1 << 22);
+    keyspace::PrefixTracker t(config);
+    constexpr u64 ids = 1 << 20;
+    for (u64 id = 0; id < ids; ++id) t.add_pair(id, id % 64);
+    u64 x = 1, hits = 0;
+    for (auto _ : st) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const u64 id = (x >> 20) % ids;
+        const u64 sub = existing ? id % 64 : (id + 1 + (x >> 58)) % 64;
+        if (add) {
+            hits += t.add_pair(id, sub) ? 1 : 0;
+            if (!existing) t.remove_pair(id, sub); // keep the next add a real insert
+        } else {
+            hits += t.exists_pair(id, sub) ? 1 : 0;
+        }
+    }
+    benchmark::DoNotOptimize(hits);
+    per_key(st, 1);
+}
+
+[[maybe_unused]] const bool registered = [] {
+    for (int percent : {1, 50, 99}) {
+        const std::string d = std::to_string(percent) + "pct";
+        benchmark::RegisterBenchmark(("iter/sequential_set/" + d).c_str(), sequential_set, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/base_tzcnt_walk/" + d).c_str(), baseline_tzcnt, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/random_set/" + d).c_str(), random_set, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/random_unset_1M/" + d).c_str(), random_unset_limited, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9/" + d).c_str(), mixed_stream, percent);
+    }
+    for (int percent : {5}) {
+        const std::string d = std::to_string(percent) + "pct";
+        benchmark::RegisterBenchmark(("iter/random_set/" + d).c_str(), random_set, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/base_tzcnt_walk/" + d).c_str(), baseline_tzcnt, percent)->Unit(benchmark::kMillisecond);
+    }
+    for (int threads : {1, 2}) {
+        const std::string t = "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(("iter/claim/continue_write" + t).c_str(), claim, true, threads)->UseRealTime();
+        benchmark::RegisterBenchmark(("iter/claim/slice_write" + t).c_str(), claim, false, threads)->UseRealTime();
+    }
+    for (bool flat : {true, false}) {
+        const std::string m = flat ? "flat" : "table";
+        benchmark::RegisterBenchmark(("pairs/exists_pair/" + m).c_str(), pairs, flat, true, false);
+        benchmark::RegisterBenchmark(("pairs/add_pair_existing/" + m).c_str(), pairs, flat, true, true);
+        benchmark::RegisterBenchmark(("pairs/add_pair_new/" + m).c_str(), pairs, flat, false, true);
+    }
+    return true;
+}();
+
+} // namespace
