@@ -572,18 +572,22 @@ private:
                 continue;
             }
             // A different open block than the previous output's, so consecutive outputs are not neighbours.
+            // One 64-bit draw picks both the slot (high half) and the bit (low half), each by a 32-bit
+            // multiply-shift: a bias below 2^-26 for these small ranges, which only shapes the order.
+            const std::uint64_t r = rng_();
+            const auto pick = [](std::uint64_t half, std::uint64_t n) { return static_cast<std::size_t>((half * n) >> 32); };
             std::size_t s;
             if (open_count_ == 1) {
                 s = 0;
             } else if (last_ < open_count_) {
-                s = static_cast<std::size_t>(rng_.below(open_count_ - 1));
+                s = pick(r >> 32, open_count_ - 1);
                 if (s >= last_) ++s;
             } else {
-                s = static_cast<std::size_t>(rng_.below(open_count_));
+                s = pick(r >> 32, open_count_);
             }
             Open& o = open_[s];
             const unsigned bit = detail::select_bit(
-                o.mask, static_cast<unsigned>(rng_.below(static_cast<std::uint64_t>(std::popcount(o.mask)))));
+                o.mask, static_cast<unsigned>(pick(r & 0xffffffffull, static_cast<std::uint64_t>(std::popcount(o.mask)))));
             o.mask &= ~(1ull << bit);
             const std::uint64_t p = o.block * block_bits_ + bit;
             last_ = s;
