@@ -69,8 +69,11 @@ public:
     /// Sets bit i; true if this call changed it from 0 to 1. Grows as needed: one fetch_or on the word.
     /// Throws std::length_error for i >= max_supported_id (or beyond a fixed capacity), std::bad_alloc on no memory.
     bool set(std::uint64_t i) {
+        auto& w = writable_word(i, "keyspace::AtomicBitmap::set");
+        // The mask is formed after the branches of writable_word so that GCC sees a constant-shape `1 << i` at
+        // the fetch_or and emits `lock bts` rather than a CAS loop.
         const std::uint64_t m = detail::bit_mask(i);
-        const bool changed = (writable_word(i, "keyspace::AtomicBitmap::set").fetch_or(m, std::memory_order_acq_rel) & m) == 0;
+        const bool changed = (w.fetch_or(m, std::memory_order_acq_rel) & m) == 0;
         if (changed) count_.add(1);
         return changed;
     }
@@ -78,8 +81,8 @@ public:
     /// Claims bit i: true if it was 0 and this call set it. Returns after one load when the bit is already set.
     /// Grows and throws like set().
     bool test_and_set(std::uint64_t i) {
-        const std::uint64_t m = detail::bit_mask(i);
         auto& w = writable_word(i, "keyspace::AtomicBitmap::test_and_set");
+        const std::uint64_t m = detail::bit_mask(i); // after writable_word: see set()
         if ((w.load(std::memory_order_acquire) & m) != 0) return false; // already claimed: no RMW, no line bounce
         const bool won = (w.fetch_or(m, std::memory_order_acq_rel) & m) == 0;
         if (won) count_.add(1);
@@ -124,10 +127,7 @@ public:
     }
 
     /// Whether bit i is set; false beyond the capacity.
-    [[nodiscard]] bool test(std::uint64_t i) const noexcept {
-        const detail::atomic_word* w = readable_word(i);
-        return w != nullptr && (w->load(std::memory_order_acquire) & detail::bit_mask(i)) != 0;
-    }
+    [[nodiscard]] bool test(std::uint64_t i) const noexcept { return storage_.test_bit(i); }
 
     // ---- counting -----------------------------------------------------------------------------------------------
 

@@ -234,10 +234,17 @@ template <class A>
 #endif
 }
 
+/// Index of the lowest set bit of w, or 63 when w == 0: defined for every input, so the compiler emits a plain
+/// tzcnt/bsf with no zero branch (the decode below extracts unconditionally and ignores extra results).
+[[nodiscard]] KEYSPACE_ALWAYS_INLINE std::uint64_t lowest_bit_or_63(std::uint64_t w) noexcept {
+    return static_cast<std::uint64_t>(std::countr_zero(w | (1ull << 63)));
+}
+
 /// Calls f(bit_index) for each set bit of p[0..n) (bit_index = base + 64 * word + bit), with first_mask applied to
-/// p[0] and last_mask to p[n - 1]. Zero runs are skipped with find_first; each block of up to 16 words is decoded
-/// into a buffer with two unconditional tzcnt extractions per word (branch-free at low density), then f is called
-/// on the buffer. f may return bool: false stops the walk, and the function then returns false.
+/// p[0] and last_mask to p[n - 1]. Words are decoded 16 at a time into a buffer with two unconditional extractions
+/// per word (no data-dependent branch at low density), then f is called on the buffer; after a block with no set
+/// bit, the next non-zero word is found with the SIMD search. f may return bool: false stops the walk, and the
+/// function then returns false.
 template <class F>
 inline bool for_each_set_bit(const atomic_word* p, std::size_t n, std::uint64_t base, std::uint64_t first_mask,
                              std::uint64_t last_mask, F& f) {
@@ -245,8 +252,6 @@ inline bool for_each_set_bit(const atomic_word* p, std::size_t n, std::uint64_t 
     std::uint64_t buf[block * 64 + 2]; // +2: the unconditional extractions may write past the count
     std::size_t i = 0;
     while (i < n) {
-        i += find_first(p + i, n - i, 0);
-        if (i >= n) break;
         const std::size_t end = std::min(n, i + block);
         std::size_t k = 0;
         for (std::size_t j = i; j < end; ++j) {
@@ -255,14 +260,14 @@ inline bool for_each_set_bit(const atomic_word* p, std::size_t n, std::uint64_t 
             if (j == n - 1) w &= last_mask;
             const std::uint64_t at = base + 64 * j;
             const auto c = static_cast<std::size_t>(std::popcount(w));
-            buf[k] = at + static_cast<std::uint64_t>(std::countr_zero(w));
+            buf[k] = at + lowest_bit_or_63(w);
             w &= w - 1;
-            buf[k + 1] = at + static_cast<std::uint64_t>(std::countr_zero(w));
+            buf[k + 1] = at + lowest_bit_or_63(w);
             w &= w - 1;
             if (c > 2) {
                 std::size_t t = k + 2;
                 do {
-                    buf[t++] = at + static_cast<std::uint64_t>(std::countr_zero(w));
+                    buf[t++] = at + lowest_bit_or_63(w);
                     w &= w - 1;
                 } while (w != 0);
             }
@@ -276,6 +281,7 @@ inline bool for_each_set_bit(const atomic_word* p, std::size_t n, std::uint64_t 
             }
         }
         i = end;
+        if (k == 0 && i < n) i += find_first(p + i, n - i, 0); // a sparse stretch: skip its zero words at once
     }
     return true;
 }

@@ -8,6 +8,7 @@
  *  - `capacity()` — bits addressable without growth; `ensure_capacity(bit)` — true if it grew, std::length_error if
  *    it cannot;
  *  - `word(w)` — pointer to word w, or nullptr when it holds no memory (then the word reads as zero);
+ *  - `test_bit(i)` — bit i with acquire ordering, false where no memory is held (the hot read path);
  *  - `word_for_write(w)` — the word, committing memory for it (std::bad_alloc, or std::length_error beyond a fixed
  *    capacity);
  *  - `for_each_run(wb, we, f)` / `for_each_run_reverse(wb, we, f)` — calls f(first_word, pointer, count) for each
@@ -66,6 +67,11 @@ public:
         return false;
     }
     [[nodiscard]] detail::atomic_word* word(std::uint64_t w) const noexcept { return w < words_ ? data_ + w : nullptr; }
+    /// Bit i as one acquire load; false beyond the capacity.
+    [[nodiscard]] bool test_bit(std::uint64_t i) const noexcept {
+        const std::uint64_t w = i >> 6;
+        return w < words_ && ((data_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+    }
     [[nodiscard]] detail::atomic_word& word_for_write(std::uint64_t w) const {
         if (w >= words_) [[unlikely]]
             detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
@@ -140,9 +146,22 @@ public:
         return c != nullptr ? &c->words[w & (chunk_words - 1)] : nullptr;
     }
 
+    /// Bit i as one acquire load in the contiguous segment; otherwise through the tree. False where nothing is
+    /// committed.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool test_bit(std::uint64_t i) const noexcept {
+        const std::uint64_t w = i >> 6;
+        if (w < seg0_words_) [[likely]]
+            return ((seg0_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+        const Chunk* c = find_chunk(w >> chunk_words_log);
+        return c != nullptr && ((c->words[w & (chunk_words - 1)].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+    }
+
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word& word_for_write(std::uint64_t w) {
         if (w < seg0_words_) [[likely]]
             return seg0_[w];
+        // An existing chunk below the capacity needs neither growth nor creation: stay inline.
+        if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
+            if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
         return grow_to_word(w);
     }
 
@@ -315,6 +334,7 @@ concept BitmapStorage =
         { cs.capacity() } -> std::same_as<std::uint64_t>;
         { s.ensure_capacity(w) } -> std::same_as<bool>;
         { cs.word(w) } -> std::convertible_to<const detail::atomic_word*>;
+        { cs.test_bit(w) } -> std::same_as<bool>;
         { s.word_for_write(w) } -> std::same_as<detail::atomic_word&>;
         { cs.for_each_run(w, w, f) } -> std::same_as<bool>;
         { cs.for_each_run_reverse(w, w, f) } -> std::same_as<bool>;
