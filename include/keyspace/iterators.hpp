@@ -655,7 +655,8 @@ private:
  *  no key is ever handed out twice, across threads and streams. Nothing is set before it is handed out.
  *  - private (write()): this stream's own progress through the range, ascending;
  *  - shared (continue_write()): progress shared by every continue_write() stream of the tracker over the same
- *    range, taken 64 positions at a time (one atomic on the shared progress per 64 IDs);
+ *    range, taken 512 positions (a cache line of words) at a time: one atomic on the shared progress per 512 IDs,
+ *    and no two streams claiming in one cache line;
  *  - seeded (write() after seed(s)): claims in the random iterator's order over the absent keys.
  *  When the progress reaches the end, the stream sweeps the range for keys freed meanwhile; it ends (nullopt)
  *  when the sweep finds none. With wrap_around() it then overwrites: each cycle hands out every key of the range
@@ -720,10 +721,19 @@ private:
             const std::uint64_t n = space_.size(), blocks = (n + 63) / 64;
             std::uint64_t j;
             if (shared_ != nullptr) {
-                // Relaxed: the position counter only partitions work; the claims themselves are the atomic RMWs.
-                if (shared_->next.load(std::memory_order_relaxed) >= blocks) return std::nullopt;
-                j = shared_->next.fetch_add(1, std::memory_order_relaxed);
-                if (j >= blocks) return std::nullopt;
+                // Shared progress hands out runs of 8 blocks (512 positions: a whole cache line of words), so two
+                // streams never claim in the same line; the next 7 blocks of a run need no atomic at all.
+                if (run_left_ == 0) {
+                    // Relaxed: the counter only partitions work; the claims themselves are the atomic RMWs.
+                    const std::uint64_t runs = (blocks + 7) / 8;
+                    if (shared_->next.load(std::memory_order_relaxed) >= runs) return std::nullopt;
+                    const std::uint64_t run = shared_->next.fetch_add(1, std::memory_order_relaxed);
+                    if (run >= runs) return std::nullopt;
+                    run_next_ = run * 8;
+                    run_left_ = std::min<std::uint64_t>(8, blocks - run_next_);
+                }
+                j = run_next_++;
+                --run_left_;
             } else {
                 if (private_next_ >= blocks) return std::nullopt;
                 j = private_next_++;
@@ -778,7 +788,7 @@ private:
     detail::WriteCursor* shared_;
     std::optional<RandomIter> order_;
     Phase phase_ = Phase::Blocks;
-    std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0;
+    std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0, run_next_ = 0, run_left_ = 0;
     detail::Scanner sweeper_;
     std::uint64_t ow_private_ = 0, ow_pos_ = 0, ow_left_ = 0;
     bool wrap_ = false, done_ = false;
