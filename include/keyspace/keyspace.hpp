@@ -6,5 +6,6 @@
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/sampling/rng.hpp>
 #include <keyspace/sampling/permutation.hpp>
+#include <keyspace/sampling.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/iterators.hpp>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/random_bits.hpp>
 
 #include <cstdint> // for std::uint64_t
 
@@ -21,20 +22,35 @@ namespace detail {
 
 } // namespace detail
 
-/** xoshiro256** (Blackman & Vigna), its 256-bit state filled from the seed by splitmix64.
- *  Same seed => same sequence (stable within a major version). Not thread-safe: one per thread or stream;
- *  `Rng::stream(seed, i)` gives independent streams for workers or slices. */
+/** xoshiro256** 1.0 (Blackman & Vigna, 2018): 256 bits of state, period 2^256 - 1, 64-bit outputs that pass BigCrush
+ *  and PractRand. The state is filled from the seed by splitmix64 (state word i = the i-th splitmix64 output for
+ *  that seed), the seeding the algorithm's authors recommend, so no seed gives the all-zero state.
+ *
+ *  Same seed => same sequence; sequences (of operator(), below(), uniform01(), stream() and jump()) are stable
+ *  within a major version of keyspace. Models std::uniform_random_bit_generator, so it drives the standard
+ *  distributions as well as keyspace's.
+ *
+ *  Independent streams, two ways:
+ *  - `Rng::stream(seed, i)`: the i-th stream of a seed, seeded from a mix of both. The streams start at unrelated
+ *    points of the 2^256 period; the chance that any two of k streams drawing m values each overlap is about
+ *    k^2 m / 2^256, i.e. never. Cheap (no state walk) and addressable by any index: the usual choice per slice or
+ *    per worker.
+ *  - `jump()`: advances by exactly 2^128 draws. Copies of one Rng jumped 0, 1, 2, … times are provably
+ *    non-overlapping for 2^128 draws each; a jump costs 256 draws.
+ *
+ *  Thread safety: none (a value type; give each thread its own). */
 class Rng {
 public:
     using result_type = std::uint64_t;
 
+    /// The generator for `seed`.
     explicit constexpr Rng(std::uint64_t seed) noexcept {
         for (auto& word : s_) {
-            seed += 0x9e3779b97f4a7c15ull;
+            seed += 0x9e3779b97f4a7c15ull; // splitmix64's increment
             word = detail::splitmix64_mix(seed);
         }
     }
-    /// The i-th independent stream of a seed (the seed and index are mixed before seeding).
+    /// The i-th independent stream of a seed (the seed and the index are mixed before seeding; see the class note).
     [[nodiscard]] static constexpr Rng stream(std::uint64_t seed, std::uint64_t index) noexcept {
         return Rng(detail::splitmix64_mix(seed ^ detail::splitmix64_mix(index + 0x632be59bd9b4e019ull)));
     }
@@ -42,6 +58,7 @@ public:
     [[nodiscard]] static constexpr result_type min() noexcept { return 0; }
     [[nodiscard]] static constexpr result_type max() noexcept { return ~result_type{0}; }
 
+    /// The next 64 uniform bits.
     constexpr result_type operator()() noexcept {
         const std::uint64_t result = detail::rotl(s_[1] * 5, 7) * 9;
         const std::uint64_t t = s_[1] << 17;
@@ -54,37 +71,35 @@ public:
         return result;
     }
 
-    /// Uniform in [0, n), unbiased (Lemire's multiply-shift with rejection). n = 0 returns 0.
+    /// Uniform in [0, n), unbiased: Lemire's multiply-shift with rejection (one draw and one multiply, a division
+    /// only on the rare near-rejection). n = 0 returns 0 without drawing.
     constexpr std::uint64_t below(std::uint64_t n) noexcept {
         if (n == 0) return 0;
-        std::uint64_t lo, hi;
-        mul(operator()(), n, lo, hi);
-        if (lo < n) {
-            const std::uint64_t threshold = (0 - n) % n; // 2^64 mod n
-            while (lo < threshold) mul(operator()(), n, lo, hi);
-        }
-        return hi;
+        return detail::uniform_below(*this, n);
     }
 
-    /// Uniform in [0, 1) with 53 random bits.
-    constexpr double uniform01() noexcept { return static_cast<double>(operator()() >> 11) * 0x1.0p-53; }
+    /// Uniform in [0, 1) with 53 random bits (the top 53 bits of one draw).
+    constexpr double uniform01() noexcept { return detail::uniform01(*this); }
+
+    /// Advances the state by 2^128 draws (the reference xoshiro256** jump polynomial): for provably disjoint
+    /// streams, copy one Rng and jump each copy a different number of times.
+    constexpr void jump() noexcept {
+        constexpr std::uint64_t polynomial[4] = {0x180ec6d33cfd0abaull, 0xd5a61266f0c9392cull, 0xa9582618e03fc9aaull,
+                                                 0x39abdc4529b1661cull};
+        std::uint64_t t[4] = {0, 0, 0, 0};
+        for (const std::uint64_t word : polynomial)
+            for (int b = 0; b < 64; ++b) {
+                if (word & (1ull << b))
+                    for (int i = 0; i < 4; ++i) t[i] ^= s_[i];
+                operator()();
+            }
+        for (int i = 0; i < 4; ++i) s_[i] = t[i];
+    }
+
+    /// Same state => same future sequence.
+    friend constexpr bool operator==(const Rng&, const Rng&) = default;
 
 private:
-    static constexpr void mul(std::uint64_t a, std::uint64_t b, std::uint64_t& lo, std::uint64_t& hi) noexcept {
-#if defined(__SIZEOF_INT128__)
-        __extension__ using u128 = unsigned __int128;
-        const u128 p = static_cast<u128>(a) * b;
-        lo = static_cast<std::uint64_t>(p);
-        hi = static_cast<std::uint64_t>(p >> 64);
-#else
-        const std::uint64_t a_lo = a & 0xffffffffull, a_hi = a >> 32, b_lo = b & 0xffffffffull, b_hi = b >> 32;
-        const std::uint64_t ll = a_lo * b_lo, lh = a_lo * b_hi, hl = a_hi * b_lo, hh = a_hi * b_hi;
-        const std::uint64_t mid = (ll >> 32) + (lh & 0xffffffffull) + (hl & 0xffffffffull);
-        lo = (mid << 32) | (ll & 0xffffffffull);
-        hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
-#endif
-    }
-
     std::uint64_t s_[4]{};
 };
 
