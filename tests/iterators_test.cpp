@@ -42,11 +42,7 @@ std::vector<std::uint64_t> populate(PrefixTracker& t, std::uint64_t n, double de
 }
 
 /// Upper p = 1e-5 quantile of chi-square with k degrees of freedom (Wilson–Hilferty).
-double chi2_limit(double k) {
-    const double z = 4.2649;
-    const double a = 2.0 / (9.0 * k);
-    return k * std::pow(1.0 - a + z * std::sqrt(a), 3.0);
-}
+double chi2_limit(double k) { return keyspace_test::chi2_quantile(k, 4.2649); }
 
 /// |successes - n p| within 5 standard deviations (p < 6e-7 two-sided for a correct sampler).
 bool binomial_ok(std::uint64_t successes, std::uint64_t n, double p) {

@@ -1,6 +1,7 @@
 // Reference models and small helpers shared by the tests.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -24,5 +25,12 @@ struct SplitMix {
         return r % n;
     }
 };
+
+/// The upper quantile of chi-square with df degrees of freedom whose standard-normal equivalent is z
+/// (Wilson–Hilferty approximation).
+inline double chi2_quantile(double df, double z) {
+    const double a = 2.0 / (9.0 * df);
+    return df * std::pow(1.0 - a + z * std::sqrt(a), 3.0);
+}
 
 } // namespace keyspace_test

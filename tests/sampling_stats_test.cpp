@@ -10,6 +10,7 @@
 // fails a run with probability below 2e-5, i.e. less than once in 10^4 runs over seeds; the seeds here are fixed, so
 // a run is deterministic. Run with -s to see every statistic beside its threshold.
 #include "catch.hpp"
+#include "model.hpp"
 
 #include <keyspace/sampling.hpp>
 
@@ -49,10 +50,7 @@ constexpr double z_one_sided = 5.199337582187471; // the standard normal quantil
 constexpr double z_two_sided = 5.326723886480144; // at 1 - alpha / 2
 
 /// The chi-square quantile at p = alpha (Wilson–Hilferty).
-double chi2_critical(double df) {
-    const double a = 2.0 / (9.0 * df);
-    return df * std::pow(1.0 - a + z_one_sided * std::sqrt(a), 3);
-}
+double chi2_critical(double df) { return keyspace_test::chi2_quantile(df, z_one_sided); }
 
 /// sup |F_N - F| exceeds this with probability at most alpha (DKW with Massart's constant), for any F.
 double ks_critical(double n) { return std::sqrt(std::log(2.0 / alpha) / (2.0 * n)); }

@@ -65,11 +65,9 @@ struct TrackerAccess {
     }
 };
 
+/// The seed of sub-stream `stream` of `seed` (slices, partitions, an iterator's internal generators).
 [[nodiscard]] constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
-    std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (stream + 1);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return splitmix64_mix(seed + 0x9e3779b97f4a7c15ull * (stream + 1));
 }
 
 /// A seed for builders given none: distinct per builder and per process run.
