@@ -224,16 +224,21 @@ public:
 
     /// Last set bit < before, or nullopt.
     [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before) const noexcept {
+        return find_prev_set(before, 0);
+    }
+    /// Last set bit in [lowest, before), or nullopt; reads no word below lowest's.
+    [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before, std::uint64_t lowest) const noexcept {
         before = std::min(before, capacity());
-        if (before == 0) return std::nullopt;
-        const std::uint64_t wl = detail::word_of(before - 1);
+        if (before <= lowest) return std::nullopt;
+        const std::uint64_t wl = detail::word_of(before - 1), wf = detail::word_of(lowest);
         std::optional<std::uint64_t> found;
-        storage_.for_each_run_reverse(0, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run_reverse(wf, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
             for (std::size_t end = n; end > 0;) {
                 const std::size_t k = detail::simd::find_last_nonzero(p, end);
                 if (k == end) break;
                 std::uint64_t w = detail::simd::load(p[k]);
                 if (w0 + k == wl) w &= detail::mask_below(before);
+                if (w0 + k == wf) w &= detail::mask_from(lowest);
                 if (w != 0) {
                     found = (w0 + k) * 64 + 63 - static_cast<std::uint64_t>(std::countl_zero(w));
                     return false;
