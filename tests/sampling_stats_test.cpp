@@ -417,10 +417,11 @@ TEST_CASE("scrambled Zipf keeps the Zipf frequency profile, with the hot keys sc
                       [&](u64 a, u64 b) { return counts[a] > counts[b]; });
     // The ten hottest keys are the images of ranks 0..9, in order (neighbours differ by ~20 sigma or more).
     for (u64 r = 0; r < 10; ++r) CHECK(keys[r] == z.permutation().at(r));
-    // ... and they are scattered: no two within 1 % of the range of each other.
+    // ... and they are scattered: no 1 % of the range holds 4 of them. (Ten independent uniform keys put 4 in some
+    // 1 % window with probability below 0.5 %; unscrambled ranks put all ten in the first one.)
     std::vector<u64> hottest(keys.begin(), keys.begin() + 10);
     std::sort(hottest.begin(), hottest.end());
-    for (std::size_t i = 1; i < hottest.size(); ++i) CHECK(hottest[i] - hottest[i - 1] > n / 100);
+    for (std::size_t i = 3; i < hottest.size(); ++i) CHECK(hottest[i] - hottest[i - 3] > n / 100);
     // The hottest 1 % of the keys by count take the share Zipf gives the first 1 % of the ranks. Sorting by count
     // biases this upwards by a little (order statistics near the cut); the allowance is 5 sigma + 0.001.
     double top = 0;
