@@ -22,6 +22,14 @@
 
 #include <algorithm> // for std::min, std::max
 #include <array>     // for std::array
+
+// pdep is one cycle where BMI2 is enabled, except on AMD before Zen 3 (microcoded there).
+#if defined(__BMI2__) && !defined(__znver1__) && !defined(__znver2__) && !defined(KEYSPACE_NO_SIMD)
+#include <immintrin.h> // for _pdep_u64
+#define KEYSPACE_FAST_PDEP 1
+#else
+#define KEYSPACE_FAST_PDEP 0
+#endif
 #include <atomic>    // for std::atomic
 #include <bit>       // for std::popcount, std::countr_zero
 #include <cmath>     // for std::log, std::floor, std::isnan
@@ -79,10 +87,14 @@ struct TrackerAccess {
     return mix_seed(static_cast<std::uint64_t>(local) ^ 0x5eed, counter.fetch_add(1, std::memory_order_relaxed));
 }
 
-/// Index of the r-th set bit of m (r < popcount(m)).
-[[nodiscard]] inline unsigned select_bit(std::uint64_t m, unsigned r) noexcept {
+/// Index of the r-th set bit of m (r < popcount(m)): one pdep where BMI2 is fast, else r steps.
+[[nodiscard]] KEYSPACE_ALWAYS_INLINE unsigned select_bit(std::uint64_t m, unsigned r) noexcept {
+#if KEYSPACE_FAST_PDEP
+    return static_cast<unsigned>(std::countr_zero(_pdep_u64(1ull << r, m)));
+#else
     for (; r > 0; --r) m &= m - 1;
     return static_cast<unsigned>(std::countr_zero(m));
+#endif
 }
 
 /// Bits [lo, hi) of a 64-bit word relative to its start, lo < hi <= 64.
@@ -113,23 +125,29 @@ struct Space {
     [[nodiscard]] const AtomicBitmap& bits() const noexcept { return TrackerAccess::bits(*tracker); }
 
     /// Matching positions among [lo, lo + count) ∩ [0, size()), count <= 64, as a mask (bit i = position lo + i).
-    [[nodiscard]] std::uint64_t mask_at(std::uint64_t lo, unsigned count, Filter f) const {
+    KEYSPACE_ALWAYS_INLINE std::uint64_t mask_at(std::uint64_t lo, unsigned count, Filter f) const {
         const std::uint64_t n = size(), have = std::min<std::uint64_t>(count, n - lo);
         const std::uint64_t valid = have >= 64 ? ~0ull : ((1ull << have) - 1);
         if (f == Filter::All) return valid;
-        std::uint64_t w = 0;
-        if (linear()) {
+        std::uint64_t w;
+        if (linear()) [[likely]] {
             const std::uint64_t bit = base() + lo, s = bit & 63;
             const AtomicBitmap& bm = bits();
             w = bm.word(bit >> 6) >> s;
             if (s + have > 64) w |= bm.word((bit >> 6) + 1) << (64 - s);
         } else {
-            for (std::uint64_t m = valid; m != 0; m &= m - 1) {
-                const auto i = static_cast<unsigned>(std::countr_zero(m));
-                if (TrackerAccess::exists(*tracker, key_at(lo + i))) w |= 1ull << i;
-            }
+            w = exists_mask(lo, valid);
         }
         return (f == Filter::SetOnly ? w : ~w) & valid;
+    }
+    /// Rows (non-linear spaces): one existence test per position of `valid`.
+    KEYSPACE_NOINLINE std::uint64_t exists_mask(std::uint64_t lo, std::uint64_t valid) const {
+        std::uint64_t w = 0;
+        for (std::uint64_t m = valid; m != 0; m &= m - 1) {
+            const auto i = static_cast<unsigned>(std::countr_zero(m));
+            if (TrackerAccess::exists(*tracker, key_at(lo + i))) w |= 1ull << i;
+        }
+        return w;
     }
 
     void prefetch(std::uint64_t p) const noexcept {
@@ -568,11 +586,11 @@ private:
 };
 
 /** Random iterator. Without a distribution or mixed_ratio: every matching key exactly once, in a seeded
- *  pseudo-random order. The
- *  space is cut into blocks of 8 to 64 positions (sized from a sampled density so a block holds a few matches);
- *  blocks are visited in the order of a keyed Feistel permutation, prefetched ahead, with up to 64 blocks open at
- *  once; each output is a random match of a random open block other than the previous output's. O(1) memory
- *  (about 1 KiB); a block without a match costs one word load. With mixed_ratio(r): an endless stream with
+ *  pseudo-random order. The space is cut into blocks of 8 to 64 positions (sized from a sampled density so a block
+ *  holds about 16 matches); blocks are visited in the order of a keyed Feistel permutation, prefetched ahead, with
+ *  up to 128 blocks open at once; each output is a random match of a random open block other than the previous
+ *  output's. O(1) memory (about 2 KiB); a block without a match costs one word load. With mixed_ratio(r): an
+ *  endless stream with
  *  replacement; each draw is a set key with probability r, an unset key otherwise (see
  *  IteratorBuilder::mixed_ratio). With a distribution (IteratorBuilder::distribution): an endless stream of
  *  draws with replacement from it, honouring the filter (see detail::DrawStream); with both, the class is chosen
@@ -617,7 +635,7 @@ public:
 
 private:
     friend class IteratorBuilder;
-    static constexpr std::size_t window = 64, lookahead = 8;
+    static constexpr std::size_t window = 128, lookahead = 8;
     struct Open {
         std::uint64_t block, mask;
     };
@@ -635,9 +653,9 @@ private:
         if (!mixed_ && !stream_) start_cycle();
     }
 
-    // Dense spaces use small blocks so that the open window turns over quickly (consecutive outputs then look
-    // independent); sparse ones use whole words so that few blocks are empty. The density is sampled from 64
-    // words: O(1).
+    // A block is one random memory access (the cost that dominates), so blocks are sized to hold ~16 matches;
+    // smaller blocks would turn the window over faster but pay a cache miss per few keys (at 50% density, 8-bit
+    // blocks cost 23 ns per key, 32-bit ones 9-12). The density is sampled from 64 words: O(1).
     [[nodiscard]] unsigned choose_block_bits() {
         const std::uint64_t n = space_.size();
         if (n == 0 || mixed_) return 64;
@@ -649,8 +667,8 @@ private:
             hits += static_cast<std::uint64_t>(std::popcount(m));
             seen += std::min<std::uint64_t>(64, n - lo);
         }
-        // ~4 matches per block: 8 bits at >= 50% density, 64 bits at <= 6%.
-        const std::uint64_t want = hits == 0 ? 64 : (4 * seen) / hits;
+        // ~16 matches per block: 16 bits at full density, 32 bits from 50%, 64 bits at 25% and below.
+        const std::uint64_t want = hits == 0 ? 64 : (16 * seen) / hits;
         return want <= 8 ? 8 : want <= 16 ? 16 : want <= 32 ? 32 : 64;
     }
 
@@ -700,15 +718,10 @@ private:
             // multiply-shift: a bias below 2^-26 for these small ranges, which only shapes the order.
             const std::uint64_t r = rng_();
             const auto pick = [](std::uint64_t half, std::uint64_t n) { return static_cast<std::size_t>((half * n) >> 32); };
-            std::size_t s;
-            if (open_count_ == 1) {
-                s = 0;
-            } else if (last_ < open_count_) {
-                s = pick(r >> 32, open_count_ - 1);
-                if (s >= last_) ++s;
-            } else {
-                s = pick(r >> 32, open_count_);
-            }
+            // Branch-free: with the previous output's slot still open, pick among the others and step over it.
+            const bool avoid = last_ < open_count_ && open_count_ > 1;
+            std::size_t s = pick(r >> 32, open_count_ - (avoid ? 1 : 0));
+            s += (avoid && s >= last_) ? 1 : 0;
             Open& o = open_[s];
             const unsigned bit = detail::select_bit(
                 o.mask, static_cast<unsigned>(pick(r & 0xffffffffull, static_cast<std::uint64_t>(std::popcount(o.mask)))));
