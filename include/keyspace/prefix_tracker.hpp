@@ -142,7 +142,7 @@ public:
     /// (<keyspace/shared_region.hpp>), which checks that the region fits the config.
     PrefixTracker(TrackerConfig config, detail::RegionView region)
         : config_(std::move(config)), bits_(std::in_place, detail::adopt_words, region.words, region.word_count),
-          region_cursor_(region.cursor), region_(std::move(region.keep_alive)) {}
+          region_(std::make_unique<detail::RegionView>(std::move(region))) {}
     explicit PrefixTracker(std::string prefix) : PrefixTracker(TrackerConfig::simple(std::move(prefix))) {}
     PrefixTracker(std::string prefix, std::uint64_t max_id)
         : PrefixTracker(TrackerConfig::simple(std::move(prefix)).with_max_id(max_id)) {}
@@ -281,9 +281,9 @@ public:
     /// Rewinds the progress shared by continue_write() streams (every range). Streams already running keep the
     /// block they hold and then continue from the rewound progress.
     void reset_write_cursor() noexcept {
-        if (region_cursor_ != nullptr) { // shared by every process of the region
-            region_cursor_->next.store(0, std::memory_order_relaxed);
-            region_cursor_->overwrite.store(0, std::memory_order_relaxed);
+        if (region_) { // shared by every process of the region
+            region_->cursor->next.store(0, std::memory_order_relaxed);
+            region_->cursor->overwrite.store(0, std::memory_order_relaxed);
         }
         std::lock_guard<std::mutex> lock(cursors_mutex_);
         for (auto& c : cursors_) {
@@ -383,7 +383,7 @@ private:
 
     detail::WriteCursor& write_cursor(std::uint64_t b, std::uint64_t e, std::uint64_t sb, std::uint64_t se) const {
         // A shared region keeps the progress of its default range, [0, max_id), for every process.
-        if (region_cursor_ != nullptr && b == 0 && e == config_.max_id() && sb == 0 && se == 1) return *region_cursor_;
+        if (region_ && b == 0 && e == config_.max_id() && sb == 0 && se == 1) return *region_->cursor;
         std::lock_guard<std::mutex> lock(cursors_mutex_);
         for (auto& c : cursors_)
             if (c->b == b && c->e == e && c->sb == sb && c->se == se) return *c;
@@ -399,8 +399,7 @@ private:
     mutable std::mutex cursors_mutex_;
     mutable std::vector<std::unique_ptr<detail::WriteCursor>> cursors_;
     mutable std::atomic<bool> erasing_{false};
-    detail::WriteCursor* region_cursor_ = nullptr; // in a shared region: the default range's progress
-    std::shared_ptr<const void> region_;           // keeps a shared region mapped
+    std::unique_ptr<detail::RegionView> region_; // a shared region: its default range's progress, its mapping
 };
 
 KEYSPACE_END_NAMESPACE
