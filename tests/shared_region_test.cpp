@@ -42,7 +42,7 @@ std::vector<char> file_bytes(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void write_all(int fd, const void* data, std::size_t n) {
+[[maybe_unused]] void write_all(int fd, const void* data, std::size_t n) {
     const auto* p = static_cast<const char*>(data);
     while (n > 0) {
         const ssize_t w = ::write(fd, p, n);
@@ -52,7 +52,7 @@ void write_all(int fd, const void* data, std::size_t n) {
     }
 }
 
-std::vector<std::uint64_t> read_ids(int fd) {
+[[maybe_unused]] std::vector<std::uint64_t> read_ids(int fd) {
     std::vector<std::uint64_t> ids;
     std::uint64_t buf[512];
     std::size_t have = 0; // bytes of a partial id carried over
@@ -86,7 +86,7 @@ std::pair<pid_t, int> spawn(F f) {
     return {pid, fds[0]};
 }
 
-int wait_exit(pid_t pid) {
+[[maybe_unused]] int wait_exit(pid_t pid) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
