@@ -265,3 +265,19 @@ TEST_CASE("find_prev_set with a lower bound reads nothing below it", "[bitmap]")
     CHECK_FALSE(bm.find_prev_set(3, 8).has_value());
     CHECK(bm.find_prev_set(std::numeric_limits<std::uint64_t>::max(), 64) == 5000u);
 }
+
+TEST_CASE("on an unbounded tracker a write stream with a distribution draws over [0, capacity())", "[iter][distribution][write]") {
+    PrefixTracker t(TrackerConfig::simple("u:").with_initial_capacity(4096));
+    const auto cap = t.capacity();
+    auto w = t.iter().seed(1).distribution(AccessDistribution::uniform()).write();
+    std::uint64_t n = 0;
+    while (auto k = w.next()) {
+        REQUIRE(k->id < cap);
+        ++n;
+    }
+    CHECK(n == cap);
+    auto wide = t.iter().range(0, 1u << 20).seed(1).distribution(AccessDistribution::uniform()).write();
+    const auto k = wide.next();
+    REQUIRE(k);
+    CHECK(k->id < (1u << 20));
+}

@@ -1096,6 +1096,8 @@ public:
     /// r); for latest and latest_zipfian, r counts down from the highest set key of the range. A draw failing the
     /// filter is drawn again; after 64 misses in a row it falls back to the first matching key after the last draw
     /// (a bias that shows only at very low density of matching keys). See detail::DrawStream.
+    /// On an unbounded tracker, write streams with a distribution default to [0, capacity()), like the reading
+    /// terminals, not [0, 2^63): give range() (or a bounded tracker) to draw claims over more IDs.
     [[nodiscard]] IteratorBuilder distribution(const AccessDistribution& d) const {
         auto c = *this;
         c.dist_ = d;
@@ -1219,7 +1221,9 @@ private:
         no_mixed(shared ? "continue_write()" : "write()");
         if (filter_ == detail::Filter::SetOnly)
             detail::throw_invalid_argument("IteratorBuilder: write streams claim absent keys; set_only() does not apply");
-        const detail::Space s = resolve(true);
+        // A distribution needs a finite population to draw from: on an unbounded tracker its write streams default
+        // to [0, capacity()) like the reading terminals (drawing over [0, 2^63) would commit a chunk per claim).
+        const detail::Space s = resolve(!dist_);
         detail::WriteCursor* cursor = shared ? &detail::TrackerAccess::cursor(*tracker_, s.b, s.e, s.sb, s.se) : nullptr;
         if (dist_ && s.size() > 0) {
             // Each stream draws from its own generator: a fresh seed per stream unless seed() fixed it.
