@@ -2,7 +2,8 @@
 #   -DVERSION=<keyspace version> -P run_consumer.cmake
 # Steps: subdirectory, fetchcontent, install (configure keyspace alone the way the vcpkg port and the Conan recipe
 # do, install it into WORK_DIR/prefix and check the layout), find_package (against that prefix), refuse_major
-# (find_package(keyspace 1.0 CONFIG) against that prefix must fail).
+# (find_package(keyspace 1.0 CONFIG) against that prefix must fail), packaging (the vcpkg port and the Conan recipe
+# agree with this tree; the Conan test_package builds against the install).
 cmake_minimum_required(VERSION 3.21)
 foreach(var IN ITEMS STEP SOURCE_DIR WORK_DIR CXX GENERATOR VERSION)
     if(NOT DEFINED ${var})
@@ -91,6 +92,46 @@ elseif(STEP STREQUAL "refuse_major")
         message(FATAL_ERROR "refuse_major: configure failed for another reason:\n${OUT}")
     endif()
     message(STATUS "refuse_major: refused as expected")
+elseif(STEP STREQUAL "packaging")
+    # The vcpkg port and the Conan recipe cannot run here: check what they state against this tree, and build the
+    # Conan test_package (a plain CMake project using find_package) against the installed prefix.
+    file(READ "${SOURCE_DIR}/packaging/vcpkg/ports/keyspace/vcpkg.json" manifest)
+    string(JSON port_name GET "${manifest}" name)
+    string(JSON port_version GET "${manifest}" version)
+    string(JSON simd_dep GET "${manifest}" features simd dependencies 0)
+    if(NOT port_name STREQUAL "keyspace" OR NOT port_version STREQUAL VERSION OR NOT simd_dep STREQUAL "xsimd")
+        message(FATAL_ERROR "vcpkg.json says ${port_name} ${port_version} (simd: ${simd_dep}); the tree is keyspace ${VERSION}")
+    endif()
+    file(READ "${SOURCE_DIR}/packaging/vcpkg/ports/keyspace/portfile.cmake" portfile)
+    foreach(expected IN ITEMS "CONFIG_PATH share/keyspace" "simd KEYSPACE_SIMD" "-DKEYSPACE_BUILD_TESTS=OFF"
+                              "vcpkg_install_copyright")
+        string(FIND "${portfile}" "${expected}" at)
+        if(at EQUAL -1)
+            message(FATAL_ERROR "portfile.cmake lacks '${expected}'")
+        endif()
+    endforeach()
+    if(NOT EXISTS "${prefix}/share/keyspace/keyspaceConfig.cmake")
+        message(FATAL_ERROR "packaging: the install step did not run")
+    endif()
+    file(READ "${SOURCE_DIR}/packaging/conan/conanfile.py" recipe)
+    foreach(expected IN ITEMS "package_type = \"header-library\"" "self.info.clear()"
+                              "\"cmake_file_name\", \"keyspace\"" "\"cmake_target_name\", \"keyspace::keyspace\""
+                              "KEYSPACE_NO_SIMD" "xsimd/")
+        string(FIND "${recipe}" "${expected}" at)
+        if(at EQUAL -1)
+            message(FATAL_ERROR "conanfile.py lacks '${expected}'")
+        endif()
+    endforeach()
+    set(build "${WORK_DIR}/conan-test_package")
+    file(REMOVE_RECURSE "${build}")
+    run("configure test_package" ok ${CMAKE_COMMAND} -S "${SOURCE_DIR}/packaging/conan/test_package" -B "${build}"
+        -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
+    run("build test_package" ok ${CMAKE_COMMAND} --build "${build}")
+    run("run test_package" ok "${build}/test_package")
+    if(NOT OUT MATCHES "keyspace ${VERSION}: ok")
+        message(FATAL_ERROR "test_package: ${OUT}")
+    endif()
+    message(STATUS "packaging: vcpkg port and Conan recipe agree with the tree; test_package: ${OUT}")
 else()
     message(FATAL_ERROR "run_consumer.cmake: unknown STEP '${STEP}'")
 endif()
