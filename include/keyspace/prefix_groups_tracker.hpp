@@ -23,6 +23,7 @@
 #include <memory>           // for std::shared_ptr, std::weak_ptr, std::unique_ptr
 #include <mutex>            // for std::mutex, std::lock_guard
 #include <optional>         // for std::optional
+#include <stdexcept>        // for std::invalid_argument
 #include <string>           // for std::string
 #include <string_view>      // for std::string_view
 #include <utility>          // for std::pair, std::move
@@ -112,30 +113,78 @@ inline const GroupEntry* group_tombstone() noexcept {
     return 1.0;
 }
 
-/// An index in [0, weights.size()) drawn with probability ∝ weights[i] among entries with alive[i]; uniform among
-/// the alive ones when their weights sum to zero. Requires at least one alive entry.
-[[nodiscard]] inline std::size_t weighted_pick(Rng& rng, const std::vector<double>& weights,
-                                               const std::vector<char>& alive, std::size_t alive_count) {
-    double total = 0;
-    for (std::size_t i = 0; i < weights.size(); ++i)
-        if (alive[i]) total += weights[i];
-    if (total > 0) {
-        const double u = rng.uniform01() * total;
-        double acc = 0;
-        std::size_t last = 0;
-        for (std::size_t i = 0; i < weights.size(); ++i) {
-            if (!alive[i] || weights[i] <= 0) continue;
-            acc += weights[i];
-            last = i;
-            if (u < acc) return i;
-        }
-        return last; // rounding at the top end
+/** Draws indices in [0, k) with probability ∝ weight among the alive ones (uniformly among them when their
+ *  weights sum to zero). Cumulative weights are rebuilt only when an index dies: a draw is one uniform and a
+ *  binary search. */
+class WeightedPicker {
+public:
+    WeightedPicker() = default;
+    explicit WeightedPicker(std::vector<double> weights)
+        : weights_(std::move(weights)), alive_(weights_.size(), 1), alive_count_(weights_.size()) {
+        rebuild();
     }
-    std::uint64_t k = rng.below(alive_count);
-    for (std::size_t i = 0; i < alive.size(); ++i)
-        if (alive[i] && k-- == 0) return i;
-    return 0; // unreachable with alive_count matching alive
-}
+    /// A draw ∝ other weights (one per index) among the alive indices, in O(k) without touching the table.
+    std::size_t pick_with(Rng& rng, const std::vector<double>& w) {
+        double total = 0;
+        for (std::size_t i = 0; i < w.size(); ++i)
+            if (alive_[i] && w[i] > 0) total += w[i];
+        if (total > 0) {
+            const double u = rng.uniform01() * total;
+            double acc = 0;
+            std::size_t last = 0;
+            for (std::size_t i = 0; i < w.size(); ++i) {
+                if (!alive_[i] || !(w[i] > 0)) continue;
+                acc += w[i];
+                last = i;
+                if (u < acc) return i;
+            }
+            return last; // u rounded up to total
+        }
+        std::uint64_t k = rng.below(alive_count_);
+        for (std::size_t i = 0; i < alive_.size(); ++i)
+            if (alive_[i] && k-- == 0) return i;
+        return 0; // unreachable: alive_count_ counts alive_
+    }
+    [[nodiscard]] std::size_t alive_count() const noexcept { return alive_count_; }
+    [[nodiscard]] bool alive(std::size_t i) const noexcept { return alive_[i] != 0; }
+    void kill(std::size_t i) {
+        if (!alive_[i]) return;
+        alive_[i] = 0;
+        --alive_count_;
+        rebuild();
+    }
+    /// Requires alive_count() > 0.
+    std::size_t pick(Rng& rng) {
+        if (total_ > 0) {
+            const double u = rng.uniform01() * total_;
+            const auto it = std::upper_bound(cum_.begin(), cum_.end(), u); // dead indices add no width
+            if (it != cum_.end()) return static_cast<std::size_t>(it - cum_.begin());
+            return last_; // u rounded up to total_
+        }
+        std::uint64_t k = rng.below(alive_count_);
+        for (std::size_t i = 0; i < alive_.size(); ++i)
+            if (alive_[i] && k-- == 0) return i;
+        return 0; // unreachable: alive_count_ counts alive_
+    }
+
+private:
+    void rebuild() {
+        cum_.resize(weights_.size());
+        total_ = 0;
+        for (std::size_t i = 0; i < weights_.size(); ++i) {
+            if (alive_[i] && weights_[i] > 0) {
+                total_ += weights_[i];
+                last_ = i;
+            }
+            cum_[i] = total_;
+        }
+    }
+
+    std::vector<double> weights_, cum_;
+    std::vector<char> alive_;
+    std::size_t alive_count_ = 0, last_ = 0;
+    double total_ = 0;
+};
 
 [[noreturn]] KEYSPACE_NOINLINE inline void throw_group(const std::string& what) { throw std::invalid_argument(what); }
 
@@ -229,10 +278,8 @@ private:
 
     GroupIter(Order order, std::vector<Lane> lanes, std::vector<double> weights, detail::Filter f,
               std::uint64_t limit, std::uint64_t seed)
-        : order_(order), lanes_(std::move(lanes)), weights_(std::move(weights)), filter_(f), left_(limit),
+        : order_(order), lanes_(std::move(lanes)), picker_(std::move(weights)), filter_(f), left_(limit),
           rng_(Rng::stream(seed, ~0ull)) {
-        alive_.assign(lanes_.size(), 1);
-        alive_count_ = lanes_.size();
         if (order_ == Order::Vertical) {
             heap_.reserve(lanes_.size());
             for (std::size_t i = 0; i < lanes_.size(); ++i) advance_vertical(i);
@@ -267,26 +314,20 @@ private:
         return item(i, k);
     }
 
-    void kill(std::size_t i) noexcept {
-        if (alive_[i]) {
-            alive_[i] = 0;
-            --alive_count_;
-        }
-    }
     std::optional<GroupItem> next_random() {
-        while (alive_count_ > 0) {
-            const std::size_t i = detail::weighted_pick(rng_, weights_, alive_, alive_count_);
+        while (picker_.alive_count() > 0) {
+            const std::size_t i = picker_.pick(rng_);
             if (auto k = lanes_[i].rnd->next()) return item(i, *k);
-            kill(i);
+            picker_.kill(i);
         }
         return std::nullopt;
     }
 
     std::optional<GroupItem> next_stream() {
-        while (alive_count_ > 0) {
-            const std::size_t i = detail::weighted_pick(rng_, weights_, alive_, alive_count_);
+        while (picker_.alive_count() > 0) {
+            const std::size_t i = picker_.pick(rng_);
             if (auto k = draw(lanes_[i])) return item(i, *k);
-            kill(i); // no matching key in its range
+            picker_.kill(i); // no matching key in its range
         }
         return std::nullopt;
     }
@@ -355,9 +396,7 @@ private:
 
     Order order_;
     std::vector<Lane> lanes_;
-    std::vector<double> weights_;
-    std::vector<char> alive_;
-    std::size_t alive_count_ = 0;
+    detail::WeightedPicker picker_;
     detail::Filter filter_;
     std::uint64_t left_;
     Rng rng_;
@@ -371,7 +410,10 @@ private:
  *  progress (512 IDs per atomic) and a claim lost to another thread is retried on the next candidate. A tracker
  *  whose stream ends (its range was found full, after a sweep for keys freed meanwhile) is no longer eligible;
  *  next() returns std::nullopt only when every eligible tracker is full (or the limit is reached).
- *  Costs: O(1) per claim for RoundRobin and Random; O(k) count() reads for the others (k trackers). Move-only. */
+ *  Costs: O(1) per claim for RoundRobin, O(log k) for Random, O(k) count() reads for the others (k trackers).
+ *  A hierarchical tracker without max_id and max_sub_id has more than 2^64 keys in its default write space: give
+ *  the builder a range(), else write() throws std::invalid_argument (as its own continue_write() would).
+ *  Move-only. */
 class GroupWriteIter : public detail::GroupIteratorBase<GroupWriteIter> {
 public:
     GroupWriteIter(GroupWriteIter&&) noexcept = default;
@@ -380,31 +422,27 @@ public:
     GroupWriteIter& operator=(const GroupWriteIter&) = delete;
 
     std::optional<GroupItem> next() {
-        while (left_ > 0 && alive_count_ > 0) {
+        while (left_ > 0 && picker_.alive_count() > 0) {
             const std::size_t i = choose();
             if (auto k = writers_[i].next()) {
                 if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_;
                 rr_ = i + 1 == writers_.size() ? 0 : i + 1;
                 return GroupItem{trackers_[i]->prefix(), k->id, k->sub_id};
             }
-            alive_[i] = 0; // full
-            --alive_count_;
+            picker_.kill(i); // full
         }
         left_ = 0;
         return std::nullopt;
     }
-    [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0 || alive_count_ == 0; }
+    [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0 || picker_.alive_count() == 0; }
 
 private:
     friend class GroupIteratorBuilder;
     GroupWriteIter(std::vector<std::shared_ptr<PrefixTracker>> trackers, std::vector<WriteIter> writers,
                    ClaimPolicy policy, PrefixWeight weight, std::uint64_t limit, std::uint64_t seed)
         : trackers_(std::move(trackers)), writers_(std::move(writers)), policy_(policy), weight_(weight),
-          left_(limit), rng_(Rng::stream(seed, ~0ull)) {
-        alive_.assign(writers_.size(), 1);
-        alive_count_ = writers_.size();
-        weights_.assign(writers_.size(), 0.0);
-    }
+          left_(limit), rng_(Rng::stream(seed, ~0ull)), picker_(std::vector<double>(writers_.size(), 1.0)),
+          weights_(writers_.size(), 0.0) {}
 
     [[nodiscard]] double fill(std::size_t i) const noexcept {
         return static_cast<double>(trackers_[i]->count()) / detail::key_limit(*trackers_[i]);
@@ -415,24 +453,21 @@ private:
         case ClaimPolicy::RoundRobin:
             for (std::size_t j = 0; j < k; ++j) {
                 const std::size_t i = (rr_ + j) % k;
-                if (alive_[i]) return i;
+                if (picker_.alive(i)) return i;
             }
             break;
-        case ClaimPolicy::Random: {
-            std::uint64_t r = rng_.below(alive_count_);
-            for (std::size_t i = 0; i < k; ++i)
-                if (alive_[i] && r-- == 0) return i;
-            break;
+        case ClaimPolicy::Random: return picker_.pick(rng_); // weights all 1
+        case ClaimPolicy::WeightedRandom: {
+            // The weights move with every claim: recomputed per claim, O(k).
+            for (std::size_t i = 0; i < k; ++i) weights_[i] = detail::prefix_weight(*trackers_[i], weight_);
+            return picker_.pick_with(rng_, weights_);
         }
-        case ClaimPolicy::WeightedRandom:
-            for (std::size_t i = 0; i < k; ++i) weights_[i] = alive_[i] ? detail::prefix_weight(*trackers_[i], weight_) : 0;
-            return detail::weighted_pick(rng_, weights_, alive_, alive_count_);
         case ClaimPolicy::LeastLoaded:
         case ClaimPolicy::MostLoaded: {
             std::size_t best = k;
             double best_fill = 0;
             for (std::size_t i = 0; i < k; ++i) {
-                if (!alive_[i]) continue;
+                if (!picker_.alive(i)) continue;
                 const double f = fill(i);
                 if (best == k || (policy_ == ClaimPolicy::LeastLoaded ? f < best_fill : f > best_fill))
                     best = i, best_fill = f;
@@ -441,7 +476,7 @@ private:
         }
         }
         for (std::size_t i = 0; i < k; ++i)
-            if (alive_[i]) return i;
+            if (picker_.alive(i)) return i;
         return 0;
     }
 
@@ -451,9 +486,8 @@ private:
     PrefixWeight weight_;
     std::uint64_t left_;
     Rng rng_;
-    std::vector<char> alive_;
-    std::size_t alive_count_ = 0;
-    std::vector<double> weights_;
+    detail::WeightedPicker picker_; // alive = not full
+    std::vector<double> weights_;   // WeightedRandom's scratch
     std::size_t rr_ = 0;
 };
 
