@@ -1,6 +1,6 @@
 // PrefixGroupsTracker: get (hit, miss) with 1 and 2 threads beside a std::shared_mutex + std::unordered_map registry
 // in the same run; group claims per policy beside a single tracker's continue_write(); horizontal, vertical and
-// random per-item cost beside one tracker's sequential() over the same number of keys.
+// random per-item cost beside one tracker's sequential() and random() over the same number of keys.
 #include <keyspace/prefix_groups_tracker.hpp>
 
 #include <benchmark/benchmark.h>
@@ -162,8 +162,9 @@ void BM_groups_iterate(benchmark::State& st) {
 }
 BENCHMARK(BM_groups_iterate)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 
-/// The baseline: one tracker's sequential() over the same 2^22 keys (2^23 IDs, every other one set).
-void BM_base_tracker_sequential(benchmark::State& st) {
+/// The baselines: one tracker's sequential() (st.range(0) = 0) or random() (1) over the same 2^22 keys (2^23 IDs,
+/// every other one set).
+void BM_base_tracker_iterate(benchmark::State& st) {
     static keyspace::PrefixTracker t("seq:", 1u << 23);
     static const bool filled = [] {
         for (u64 id = 0; id < (1u << 23); id += 2) t.add(id);
@@ -172,15 +173,18 @@ void BM_base_tracker_sequential(benchmark::State& st) {
     (void)filled;
     u64 items = 0, sink = 0;
     for (auto _ : st) {
-        for (auto [id, sub] : t.iter().set_only().sequential()) {
-            sink += id;
-            ++items;
+        auto b = t.iter().set_only().seed(7);
+        if (st.range(0) == 0) {
+            for (auto [id, sub] : b.sequential()) sink += id, ++items;
+        } else {
+            for (auto [id, sub] : b.random()) sink += id, ++items;
         }
         benchmark::DoNotOptimize(sink);
     }
     st.counters["ns_per_item"] = benchmark::Counter(static_cast<double>(items),
                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    st.SetLabel(st.range(0) == 0 ? "sequential" : "random");
 }
-BENCHMARK(BM_base_tracker_sequential)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_base_tracker_iterate)->DenseRange(0, 1)->Unit(benchmark::kMillisecond);
 
 } // namespace
