@@ -232,7 +232,8 @@ class GroupIteratorBuilder;
  *    order (hierarchical: all of its pairs, by sub_id). A heap over the trackers: O(log k) per key for k trackers;
  *  - random (permutation): every matching key of every tracker exactly once. Each tracker is walked by its own
  *    random() iterator (a true permutation of its matching keys); each output comes from a tracker drawn with
- *    probability ∝ its weight (Uniform unless weighted(...) was given) among those not yet exhausted;
+ *    probability ∝ its weight (Uniform unless weighted(...) was given; weights are taken when the iterator is
+ *    built) among those not yet exhausted, so no tracker's keys are clustered at one end of the sequence;
  *  - random with distribution(d): an endless stream with replacement: a tracker drawn as above, then an ID drawn
  *    from d over that tracker's range (see GroupIteratorBuilder::distribution).
  *  `limit(n)` bounds the total. Items view the trackers' prefixes, which the iterator keeps alive. Move-only. */
@@ -650,8 +651,9 @@ public:
         return GroupEraseIter(*trackers_, std::move(erasers), limit());
     }
 
-    /// The i-th of n partitions, horizontally: the i-th slice of every tracker's range, tracker after tracker.
-    /// The n partitions are disjoint and cover every key. n = 0 or i >= n throws std::invalid_argument.
+    /// The i-th of n partitions, horizontally whatever the order: the i-th slice of every tracker's range (see
+    /// IteratorBuilder::slice; no overflow for any range), tracker after tracker. The n partitions are disjoint
+    /// and cover every key. n = 0 or i >= n throws std::invalid_argument.
     [[nodiscard]] GroupIter partition(std::uint64_t i, std::uint64_t n) const {
         detail::check_group_slice("GroupIteratorBuilder::partition", i, n);
         if (distribution_) detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
