@@ -392,6 +392,36 @@ TEST_CASE("a zipfian group stream yields present keys, low IDs hottest", "[group
     CHECK(freq[{"sp:", 999'999}] > 0);
 }
 
+TEST_CASE("a latest group stream counts back from the newest present ID", "[groups][distribution]") {
+    PrefixGroupsTracker groups;
+    auto t = groups.add(TrackerConfig::simple("l:").with_max_id(1'000'000));
+    t->add_range(0, 1000); // the newest ID is 999, far below max_id
+    auto it = groups.iter().set_only().random().seed(8).limit(5000).distribution(AccessDistribution::latest(0.01, 1.0)).build();
+    std::uint64_t n = 0;
+    while (auto i = it.next()) {
+        ++n;
+        CHECK(i->id >= 990); // the most recent 1 % of [0, 1000)
+        CHECK(i->id <= 999);
+    }
+    CHECK(n == 5000);
+}
+
+TEST_CASE("group streams and random order end when nothing matches", "[groups][distribution]") {
+    PrefixGroupsTracker groups;
+    groups.add(TrackerConfig::simple("e1:").with_max_id(1000));
+    groups.add(TrackerConfig::simple("e2:")); // unbounded, empty
+    auto stream = groups.iter().set_only().random().distribution(AccessDistribution::zipfian(0.5)).build();
+    CHECK_FALSE(stream.next());
+    CHECK_FALSE(groups.iter().set_only().random().build().next());
+    CHECK_FALSE(groups.iter().set_only().vertical().build().next());
+    // A weighted random order still reaches a tracker whose weight is zero once the others are exhausted.
+    groups.get("e1:")->add(5);
+    auto w = groups.iter().random().weighted(PrefixWeight::ByCount).prefixes({"e1:", "e2:"}).range(0, 10).build();
+    auto got = drain(w);
+    CHECK(got.size() == 20);
+    CHECK(std::set<Item>(got.begin(), got.end()).size() == 20);
+}
+
 TEST_CASE("limit bounds a group iteration in total", "[groups]") {
     PrefixGroupsTracker groups;
     for (const char* p : {"a:", "b:"}) groups.add(TrackerConfig::simple(p).with_max_id(100))->add_range(0, 100);
