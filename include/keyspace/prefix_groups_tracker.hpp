@@ -155,32 +155,37 @@ public:
     }
     /// Requires alive_count() > 0.
     std::size_t pick(Rng& rng) {
-        if (total_ > 0) {
-            const double u = rng.uniform01() * total_;
-            const auto it = std::upper_bound(cum_.begin(), cum_.end(), u); // dead indices add no width
-            if (it != cum_.end()) return static_cast<std::size_t>(it - cum_.begin());
-            return last_; // u rounded up to total_
-        }
-        std::uint64_t k = rng.below(alive_count_);
-        for (std::size_t i = 0; i < alive_.size(); ++i)
-            if (alive_[i] && k-- == 0) return i;
-        return 0; // unreachable: alive_count_ counts alive_
+        if (uniform_) return alive_list_[static_cast<std::size_t>(rng.below(alive_list_.size()))];
+        const double u = rng.uniform01() * total_; // total_ > 0 here
+        const auto it = std::upper_bound(cum_.begin(), cum_.end(), u); // dead indices add no width
+        if (it != cum_.end()) return static_cast<std::size_t>(it - cum_.begin());
+        return last_; // u rounded up to total_
     }
 
 private:
+    // Equal weights among the alive (or all zero): a draw is one bounded integer, no search.
     void rebuild() {
         cum_.resize(weights_.size());
+        alive_list_.clear();
         total_ = 0;
+        uniform_ = true;
         for (std::size_t i = 0; i < weights_.size(); ++i) {
+            if (alive_[i]) {
+                if (!alive_list_.empty() && weights_[i] != weights_[alive_list_.front()]) uniform_ = false;
+                alive_list_.push_back(i);
+            }
             if (alive_[i] && weights_[i] > 0) {
                 total_ += weights_[i];
                 last_ = i;
             }
             cum_[i] = total_;
         }
+        if (total_ <= 0) uniform_ = true;
     }
 
     std::vector<double> weights_, cum_;
+    std::vector<std::size_t> alive_list_;
+    bool uniform_ = true;
     std::vector<char> alive_;
     std::size_t alive_count_ = 0, last_ = 0;
     double total_ = 0;
