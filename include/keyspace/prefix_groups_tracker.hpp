@@ -416,7 +416,7 @@ private:
  *  progress (512 IDs per atomic) and a claim lost to another thread is retried on the next candidate. A tracker
  *  whose stream ends (its range was found full, after a sweep for keys freed meanwhile) is no longer eligible;
  *  next() returns std::nullopt only when every eligible tracker is full (or the limit is reached).
- *  Costs: O(1) per claim for RoundRobin, O(log k) for Random, O(k) count() reads for the others (k trackers).
+ *  Costs: O(1) per claim for RoundRobin and Random; O(k) count() reads for the others (k trackers).
  *  A hierarchical tracker without max_id and max_sub_id has more than 2^64 keys in its default write space: give
  *  the builder a range(), else write() throws std::invalid_argument (as its own continue_write() would).
  *  Move-only. */
