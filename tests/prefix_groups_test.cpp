@@ -32,6 +32,14 @@ namespace {
 
 using Item = std::pair<std::string, std::uint64_t>;
 
+/// stem + i + ':' (by appends: GCC 12 at -O3 warns falsely about `"literal" + std::to_string(i)`).
+std::string key_name(const char* stem, long long i) {
+    std::string s = stem;
+    s += std::to_string(i);
+    s += ':';
+    return s;
+}
+
 template <class It>
 std::vector<Item> drain(It&& it) {
     std::vector<Item> out;
@@ -178,7 +186,7 @@ TEST_CASE("prefixes() keeps registration order across removals and re-adds", "[g
     // Many more than the initial table: rehashes keep every entry and the order.
     std::vector<std::string> want = groups.prefixes();
     for (int i = 0; i < 500; ++i) {
-        want.push_back("k" + std::to_string(i) + ":");
+        want.push_back(key_name("k", i));
         groups.add(TrackerConfig::simple(want.back()));
     }
     CHECK(groups.prefixes() == want);
@@ -331,7 +339,7 @@ TEST_CASE("random() reaches all 100 keys of a sparse tracker among 10^6, each on
 TEST_CASE("the same seed gives the same group sequence", "[groups][random]") {
     PrefixGroupsTracker groups;
     for (int p = 0; p < 4; ++p) {
-        auto t = groups.add(TrackerConfig::simple("p" + std::to_string(p) + ":").with_max_id(5000));
+        auto t = groups.add(TrackerConfig::simple(key_name("p", p)).with_max_id(5000));
         for (std::uint64_t i = static_cast<std::uint64_t>(p); i < 5000; i += 3) t->add(i);
     }
     auto seq = [&](std::uint64_t seed) {
@@ -349,7 +357,7 @@ TEST_CASE("the same seed gives the same group sequence", "[groups][random]") {
     CHECK(stream(5) != stream(6));
     auto claims = [](std::uint64_t seed) {
         PrefixGroupsTracker g;
-        for (int p = 0; p < 3; ++p) g.add(TrackerConfig::simple("w" + std::to_string(p) + ":"));
+        for (int p = 0; p < 3; ++p) g.add(TrackerConfig::simple(key_name("w", p)));
         auto w = g.iter().seed(seed).limit(300).write(ClaimPolicy::Random);
         return drain(w);
     };
@@ -593,7 +601,7 @@ TEST_CASE("registration and removal race with lock-free gets, claims and group i
     PrefixGroupsTracker groups;
     constexpr int prefixes = 24;
     constexpr std::uint64_t max_id = 4096;
-    auto name = [](int p) { return "p" + std::to_string(p) + ":"; };
+    auto name = [](int p) { return key_name("p", p); };
     for (int p = 0; p < prefixes; p += 2) groups.add(TrackerConfig::simple(name(p)).with_max_id(max_id));
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> errors{0}, gets{0}, items{0};
