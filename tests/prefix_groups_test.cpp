@@ -164,7 +164,7 @@ TEST_CASE("the README's PrefixGroupsTracker example compiles and holds", "[group
     // End of the README excerpt.
     CHECK(seen == std::vector<std::string>{"session:7", "user:42"});
     REQUIRE(claimed);
-    CHECK(claimed->prefix == "user:"); // 1 of 10^6 used, against session's 1 of 10^5
+    CHECK(std::string(claimed->prefix) == "user:"); // 1 of 10^6 used, against session's 1 of 10^5
     std::size_t n = 0;
     while (auto i = hot.next()) {
         ++n;
@@ -230,7 +230,7 @@ TEST_CASE("remove drops the registry's reference; holders keep the tracker alive
     CHECK_FALSE(watch.expired()); // the iterator still holds it
     auto first = it.next();
     REQUIRE(first);
-    CHECK(first->prefix == "a:");
+    CHECK(std::string(first->prefix) == "a:");
     CHECK(first->id == 5);
     it = groups.iter().build(); // the old iterator is gone
     CHECK(watch.expired());     // nobody holds it: the registry kept no reference
@@ -521,8 +521,8 @@ TEST_CASE("RoundRobin alternates; Least/MostLoaded weigh used slots against max_
     b->add_range(0, 100);
     {
         auto w = groups.iter().write(ClaimPolicy::MostLoaded);
-        for (int i = 0; i < 5; ++i) CHECK(w.next()->prefix == "a:"); // a fills up first
-        CHECK(w.next()->prefix == "b:");
+        for (int i = 0; i < 5; ++i) CHECK(std::string(w.next()->prefix) == "a:"); // a fills up first
+        CHECK(std::string(w.next()->prefix) == "b:");
         CHECK(a->count() == 65);
     }
     {
@@ -532,8 +532,8 @@ TEST_CASE("RoundRobin alternates; Least/MostLoaded weigh used slots against max_
         x->add_range(0, 10); // 10%
         y->add_range(0, 50); // 5%
         auto w = g2.iter().write(ClaimPolicy::LeastLoaded);
-        for (int i = 0; i < 50; ++i) CHECK(w.next()->prefix == "y:"); // y reaches 10% (100 of 1000)
-        CHECK(w.next()->prefix == "x:");                              // tie: registration order
+        for (int i = 0; i < 50; ++i) CHECK(std::string(w.next()->prefix) == "y:"); // y reaches 10% (100 of 1000)
+        CHECK(std::string(w.next()->prefix) == "x:");                              // tie: registration order
         // Then the fill ratios stay within one claim of each other.
         for (int i = 0; i < 1000; ++i) {
             w.next();
