@@ -213,7 +213,7 @@ TEST_CASE("try_add says whether it inserted, found the same config or a differen
     CHECK(groups.size() == 1);
 }
 
-TEST_CASE("remove drops the registry's reference; holders keep the tracker alive", "[groups]") {
+TEST_CASE("remove drops the registry's reference and holders keep the tracker alive", "[groups]") {
     PrefixGroupsTracker groups;
     auto holder = groups.add(TrackerConfig::simple("a:"));
     holder->add(5);
@@ -470,7 +470,7 @@ TEST_CASE("partitions over the default unbounded range cover every set key once"
     }
 }
 
-TEST_CASE("group erase removes and yields every present key; one eraser at a time", "[groups][erase]") {
+TEST_CASE("group erase removes and yields every present key, one eraser at a time", "[groups][erase]") {
     PrefixGroupsTracker groups;
     auto a = groups.add(TrackerConfig::simple("a:").with_max_id(100));
     auto b = groups.add(TrackerConfig::simple("b:").with_max_id(100));
@@ -512,7 +512,7 @@ TEST_CASE("group writers end only when every tracker is full", "[groups][write]"
     }
 }
 
-TEST_CASE("RoundRobin alternates; Least/MostLoaded weigh used slots against max_id", "[groups][write]") {
+TEST_CASE("RoundRobin alternates, Least/MostLoaded weigh used slots against max_id", "[groups][write]") {
     PrefixGroupsTracker groups;
     // a: 60 of 65 (92%; its bitmap is rounded to 128 bits, where it would look 47% full); b: 100 of 128 (78%).
     auto a = groups.add(TrackerConfig::simple("a:").with_max_id(65));
