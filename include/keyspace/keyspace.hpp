@@ -10,3 +10,4 @@
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/iterators.hpp>
 #include <keyspace/shared_region.hpp>
+#include <keyspace/prefix_groups_tracker.hpp>
