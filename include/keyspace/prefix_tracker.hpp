@@ -345,11 +345,12 @@ private:
         if (p != 0) [[likely]]
             return *reinterpret_cast<detail::SubBitmap*>(p);
         auto fresh = std::make_unique<detail::SubBitmap>(detail::sub_bitmap_initial_bits);
+        // The IDs that own a sub-bitmap (lets iterators skip the others), marked before publishing so that a
+        // std::bad_alloc here leaves nothing published; a loser of the race below merely set the bit again.
+        bits_.set(id);
         if (slot.compare_exchange_strong(p, reinterpret_cast<std::uint64_t>(fresh.get()), std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-            bits_.set(id); // the IDs that own a sub-bitmap: lets iterators skip the others
+                                         std::memory_order_acquire))
             return *fresh.release();
-        }
         return *reinterpret_cast<detail::SubBitmap*>(p);
     }
     void release_pairs() noexcept {
