@@ -225,6 +225,17 @@ TEST_CASE("hierarchical trackers: pairs at the edges of IDs and sub-IDs are igno
         CHECK(t.sub_count(u64_max) == 0);
         CHECK(t.count() == 1);
     }
+    SECTION("flat, unbounded, with a huge max_sub_id: the default range covers every stored pair") {
+        PrefixTracker t(TrackerConfig::hierarchical("h:").with_max_sub_id(1ull << 40));
+        CHECK(t.add_pair(5, 0));
+        CHECK(t.add_pair(7, (1ull << 40) - 1));
+        CHECK(t.capacity() > 7);
+        CHECK_FALSE(t.id_exists(0));
+        CHECK(t.id_exists(7));
+        std::vector<Key> keys;
+        for (auto k : t.iter().set_only().sequential()) keys.push_back(k);
+        CHECK(keys == std::vector<Key>{{5, 0}, {7, (1ull << 40) - 1}});
+    }
     SECTION("table (no max_sub_id): IDs below 2^57, sub-IDs below 2^32") {
         PrefixTracker t = PrefixTracker::hierarchical("h:");
         CHECK(t.add_pair(0, 0));

@@ -542,7 +542,7 @@ private:
             FZ_CHECK(t_.capacity() == *m_.max_id); // (a table-mode tracker may still grow its ID bitmap)
         } else if (m_.valid_id(id) && id < kMaxId / m_.stride()) {
             FZ_CHECK(t_.capacity() > id);
-            FZ_CHECK(grew == (t_.capacity() != before));
+            if (!grew) FZ_CHECK(t_.capacity() == before); // (growth may stay inside a row of sub-IDs)
         } else {
             FZ_CHECK(!grew);
         }
@@ -798,7 +798,7 @@ private:
         }
         // A permutation visits every block of the space (a block without a match costs one word load): O(n / 64),
         // so only spaces the fuzzer can afford.
-        if (s->size() > (1u << 20)) return;
+        if (s->size() > (1u << 16)) return;
         auto it = c.wrap ? b->random().wrap_around() : b->random();
         const u64 limit = c.limit.value_or(kU64Max);
         const u64 total = m_.matching(*s, c.filter);
