@@ -140,3 +140,45 @@ TEST_CASE("readers scanning during growth see only bits that were set, in ascend
     CHECK(ok);
     CHECK(bm.count() == (n + 2) / 3);
 }
+
+TEST_CASE("claimers and clearers racing on the same IDs during growth: wins alternate and the count is exact",
+          "[bitmap][stress]") {
+    // Half the threads claim (test_and_set), half clear (test_and_clear) the same IDs, spread to ~2^24 so the
+    // storage grows under them. For every ID, claims won minus clears won is its final bit (0 or 1): no win is
+    // lost or doubled.
+    AtomicBitmap bm(64);
+    const unsigned T = std::max(4u, stress_threads()) & ~1u;
+    const std::uint64_t n = 100'000 / scale;
+    constexpr int passes = 40;
+    const auto id_of = [](std::uint64_t k) { return k * 331; }; // up to ~1.6 * 10^7
+    std::vector<std::vector<std::uint32_t>> won(T, std::vector<std::uint32_t>(n, 0));
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < T; ++t)
+        threads.emplace_back([&, t] {
+            SplitMix rng{t + 11};
+            while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+            for (int pass = 0; pass < passes; ++pass) {
+                const std::uint64_t offset = rng.below(n);
+                for (std::uint64_t i = 0; i < n; ++i) {
+                    const std::uint64_t k = (i + offset) % n;
+                    const bool w = (t % 2 == 0) ? bm.test_and_set(id_of(k)) : bm.test_and_clear(id_of(k));
+                    if (w) ++won[t][k];
+                }
+            }
+        });
+    go.store(true, std::memory_order_release);
+    for (auto& th : threads) th.join();
+
+    std::uint64_t expected = 0, broken = 0;
+    for (std::uint64_t k = 0; k < n; ++k) {
+        std::int64_t balance = 0;
+        for (unsigned t = 0; t < T; ++t) balance += (t % 2 == 0 ? 1 : -1) * static_cast<std::int64_t>(won[t][k]);
+        const bool bit = bm.test(id_of(k));
+        if (balance != (bit ? 1 : 0)) ++broken;
+        expected += bit ? 1 : 0;
+    }
+    CHECK(broken == 0);
+    CHECK(bm.count() == expected);
+    CHECK(bm.count_range(0, bm.capacity()) == expected);
+}

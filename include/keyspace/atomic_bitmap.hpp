@@ -289,7 +289,8 @@ public:
 
     /// Sets [b, e) with one atomic fetch_or per word that is not already full; returns how many bits changed.
     /// Grows. Throws std::invalid_argument when b > e, std::length_error when e > max_supported_id (or beyond a
-    /// fixed capacity; then no bit has been set).
+    /// fixed capacity; then no bit has been set), std::bad_alloc when growth fails (a prefix of the range may then
+    /// be set; count() includes it).
     std::uint64_t set_range(std::uint64_t b, std::uint64_t e) {
         check_range("keyspace::AtomicBitmap::set_range", b, e);
         if (b == e) return 0;
@@ -297,14 +298,19 @@ public:
         storage_.ensure_capacity(e - 1);
         const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
         std::uint64_t changed = 0;
-        for (std::uint64_t w = wb; w <= wl; ++w) {
-            std::uint64_t m = ~0ull;
-            if (w == wb) m &= detail::mask_from(b);
-            if (w == wl) m &= detail::mask_below(e);
-            auto& word = storage_.word_for_write(w);
-            if ((word.load(std::memory_order_relaxed) & m) == m) continue; // already full: skip the RMW
-            const std::uint64_t old = word.fetch_or(m, std::memory_order_acq_rel);
-            changed += static_cast<std::uint64_t>(std::popcount(m & ~old));
+        try {
+            for (std::uint64_t w = wb; w <= wl; ++w) {
+                std::uint64_t m = ~0ull;
+                if (w == wb) m &= detail::mask_from(b);
+                if (w == wl) m &= detail::mask_below(e);
+                auto& word = storage_.word_for_write(w);
+                if ((word.load(std::memory_order_relaxed) & m) == m) continue; // already full: skip the RMW
+                const std::uint64_t old = word.fetch_or(m, std::memory_order_acq_rel);
+                changed += static_cast<std::uint64_t>(std::popcount(m & ~old));
+            }
+        } catch (...) { // std::bad_alloc mid-range: the bits set so far stay set and counted
+            if (changed != 0) count_.add(static_cast<std::int64_t>(changed));
+            throw;
         }
         if (changed != 0) count_.add(static_cast<std::int64_t>(changed));
         return changed;

@@ -268,7 +268,7 @@ private:
                 if (!found) {
                     pos_ = stretch_.pos0 + (stretch_.hi - stretch_.lo);
                     open_ = false;
-                    if (space_.stride == 0 && filter_ == Filter::SetOnly) skip_row_from(pos_);
+                    if (filter_ == Filter::SetOnly && !space_.linear()) skip_row_from(pos_);
                     continue;
                 }
                 x = *found;
@@ -292,7 +292,8 @@ private:
         return m;
     }
 
-    // Table mode, set-only: continue at the next ID that owns a sub-bitmap.
+    // Set-only over rows: continue at the next ID that owns a sub-bitmap (table mode) or has any bit set (flat
+    // pairs), so that a sparse space costs a bitmap search rather than a visit per ID.
     void skip_row() noexcept { skip_row_from(pos_ + 1); }
     void skip_row_from(std::uint64_t p) noexcept {
         const std::uint64_t w = space_.width();
@@ -301,7 +302,13 @@ private:
             pos_ = to_;
             return;
         }
-        const auto id = space_.bits().find_next_set(space_.b + row, space_.e);
+        const std::uint64_t k = space_.stride; // flat: e * k <= 2^63 (the space is clamped to max_supported_id / k)
+        std::optional<std::uint64_t> id;
+        if (k == 0) {
+            id = space_.bits().find_next_set(space_.b + row, space_.e);
+        } else if (const auto bit = space_.bits().find_next_set((space_.b + row) * k, space_.e * k)) {
+            id = *bit / k;
+        }
         pos_ = id ? std::min(to_, (*id - space_.b) * w) : to_;
         open_ = false;
     }
@@ -1017,7 +1024,7 @@ private:
  *
  *  Default range: [0, max_id) for a bounded tracker; for an unbounded one, [0, capacity()) at build time for the
  *  reading terminals and [0, 2^63) for write() / continue_write(). Hierarchical sub-ID range: [0, max_sub_id), or
- *  [0, 2^32) without max_sub_id. The keys of a space must number fewer than 2^64 (else invalid_argument).
+ *  [0, 2^32) without max_sub_id. The keys of a space must number at most 2^63 (else invalid_argument).
  *  Without seed(), each builder draws a fresh seed (distinct sequences); with it, same seed => same sequence. */
 class IteratorBuilder {
 public:
@@ -1246,6 +1253,7 @@ private:
         s.stride = table ? 0 : t.max_sub_id().value_or(1);
         std::uint64_t limit_id = t.max_id().value_or(max_supported_id);
         if (s.stride > 1) limit_id = std::min(limit_id, max_supported_id / s.stride);
+        if (table) limit_id = std::min(limit_id, detail::max_supported_word); // table mode: IDs below 2^57
         std::uint64_t b = 0, e = t.max_id() ? limit_id : (writing ? limit_id : std::min(limit_id, t.capacity()));
         if (pct_) {
             const auto len = static_cast<long double>(e - b);
@@ -1265,10 +1273,11 @@ private:
             if (sub_) sb = sub_->first, se = sub_->second;
             se = std::min(se, t.max_sub_id().value_or(detail::max_table_sub_id));
             sb = std::min(sb, se);
-            if (se - sb != 0 && e - b > std::numeric_limits<std::uint64_t>::max() / (se - sb))
+            // At most 2^63 keys, so that position arithmetic ((n + 63) / 64 blocks, ...) cannot overflow.
+            if (se - sb != 0 && e - b > max_supported_id / (se - sb))
                 detail::throw_invalid_argument(("IteratorBuilder: " + std::to_string(e - b) + " IDs times " +
                                                 std::to_string(se - sb) +
-                                                " sub-IDs exceeds 2^64 keys; narrow range() or sub_range()").c_str());
+                                                " sub-IDs exceeds 2^63 keys; narrow range() or sub_range()").c_str());
             s.sb = sb, s.se = se;
         }
         return s;

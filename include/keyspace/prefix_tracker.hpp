@@ -159,11 +159,12 @@ public:
     [[nodiscard]] std::optional<std::uint64_t> max_sub_id() const noexcept { return config_.max_sub_id(); }
     [[nodiscard]] bool is_hierarchical() const noexcept { return config_.is_hierarchical(); }
 
-    /// IDs addressable without growth (for a bounded tracker, max_id).
+    /// IDs addressable without growth (for a bounded tracker, max_id). With max_sub_id, an ID counts once any of
+    /// its sub-IDs is, so every stored pair lies below capacity() (the default range of reading iterators).
     [[nodiscard]] std::uint64_t capacity() const noexcept {
         if (config_.max_id()) return *config_.max_id();
         const std::uint64_t k = stride();
-        return k > 1 ? bits_.capacity() / k : bits_.capacity();
+        return k > 1 ? (bits_.capacity() + (k - 1)) / k : bits_.capacity(); // < 2^63 + 2^63: no overflow
     }
     /// Grows so that id is addressable; true if it grew. Ignores invalid IDs (false).
     bool ensure_capacity(std::uint64_t id) {
@@ -321,7 +322,9 @@ private:
                 detail::throw_invalid_argument(("PrefixTracker: max_id * max_sub_id (" + std::to_string(*c.max_id()) +
                                                 " * " + std::to_string(k) + ") exceeds 2^63")
                                                    .c_str());
-            return c.max_id() ? *c.max_id() * k : std::max(c.initial_capacity(), k);
+            // Unbounded: the initial capacity only, not one whole row (max_sub_id can be up to 2^63 bits, and the
+            // first 2^31 of a capacity are allocated eagerly and scanned by id_exists).
+            return c.max_id() ? *c.max_id() * k : c.initial_capacity();
         }
         if (!c.is_hierarchical() && c.max_id()) return *c.max_id();
         return c.initial_capacity();
@@ -363,11 +366,12 @@ private:
         if (p != 0) [[likely]]
             return *reinterpret_cast<detail::SubBitmap*>(p);
         auto fresh = std::make_unique<detail::SubBitmap>(detail::sub_bitmap_initial_bits);
+        // The IDs that own a sub-bitmap (lets iterators skip the others), marked before publishing so that a
+        // std::bad_alloc here leaves nothing published; a loser of the race below merely set the bit again.
+        bits_.set(id);
         if (slot.compare_exchange_strong(p, reinterpret_cast<std::uint64_t>(fresh.get()), std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-            bits_.set(id); // the IDs that own a sub-bitmap: lets iterators skip the others
+                                         std::memory_order_acquire))
             return *fresh.release();
-        }
         return *reinterpret_cast<detail::SubBitmap*>(p);
     }
     void release_pairs() noexcept {

@@ -50,6 +50,20 @@ struct adopt_words_t {
 };
 inline constexpr adopt_words_t adopt_words{};
 
+/// Test hook for allocation failure during growth: when set, GrowableStorage calls it before each chunk or node it
+/// allocates (the cold path, once per 8 KiB chunk or 4 KiB node; nothing else reads it), and the hook may throw
+/// std::bad_alloc to simulate exhaustion. Whatever growth throws, nothing half-built is published: the bitmap stays
+/// consistent and usable. Not for production use; set and cleared by tests while no other thread grows a bitmap.
+inline std::atomic<void (*)(std::size_t bytes)> growth_allocation_hook{nullptr};
+
+/// A zeroed T for GrowableStorage's tree (operator new, std::bad_alloc on failure), after the test hook.
+template <class T>
+[[nodiscard]] T* allocate_growth_node() {
+    if (auto hook = growth_allocation_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        hook(sizeof(T));
+    return new T{};
+}
+
 [[nodiscard]] inline std::uint64_t checked_capacity_words(std::uint64_t capacity_bits) {
     if (capacity_bits > max_supported_id) throw_id_too_large("keyspace storage capacity", capacity_bits);
     return round_up_to_word(capacity_bits) / word_bits;
@@ -269,7 +283,7 @@ private:
     T* get_or_create(std::atomic<void*>& slot) {
         void* p = slot.load(std::memory_order_acquire); // pairs with the release CAS below (another thread's)
         if (p != nullptr) return static_cast<T*>(p);
-        T* fresh = new T{};
+        T* fresh = detail::allocate_growth_node<T>();
         // Release on success publishes the zero-fill; acquire on failure sees the winner's zero-fill.
         if (slot.compare_exchange_strong(p, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) {
             memory_.fetch_add(sizeof(T), std::memory_order_relaxed); // rare: once per chunk or node
@@ -281,7 +295,7 @@ private:
 
     /// Adds a level above the root: the new root's first child is the old root, which never moves.
     std::uintptr_t grow_root(std::uintptr_t r) {
-        Node* fresh = new Node{};
+        Node* fresh = detail::allocate_growth_node<Node>();
         if (r != 0) fresh->child[0].store(node_of(r), std::memory_order_relaxed); // published by the CAS below
         const std::uintptr_t next = reinterpret_cast<std::uintptr_t>(fresh) | (height_of(r) + 1);
         // Release publishes the node and its first child; acquire on failure sees the winner's root.
