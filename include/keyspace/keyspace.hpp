@@ -9,3 +9,4 @@
 #include <keyspace/sampling.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/iterators.hpp>
+#include <keyspace/toolkit.hpp>
