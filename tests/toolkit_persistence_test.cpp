@@ -84,7 +84,7 @@ TEST_CASE("a saved tracker loads back with the same prefix, bound and IDs", "[to
     CHECK(e->prefix() == "e:");
 }
 
-TEST_CASE("save and load through a file; a missing file is a clear error", "[toolkit][persistence]") {
+TEST_CASE("save and load through a file, and a missing file is a clear error", "[toolkit][persistence]") {
     const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                       ("keyspace_persist_" + std::to_string(keyspace_test::SplitMix{
                                                                  static_cast<std::uint64_t>(::time(nullptr))}.next()));
@@ -174,6 +174,11 @@ TEST_CASE("consistent-looking files with bad contents are rejected", "[toolkit][
     keyspace::detail::store_le64(p(beyond) + 16, 990);
     reseal_header(beyond);
     CHECK(load_error(beyond).find("at or above max_id") != std::string::npos);
+
+    std::string zero_max = f;
+    keyspace::detail::store_le64(p(zero_max) + 16, 0);
+    reseal_header(zero_max);
+    CHECK(load_error(zero_max).find("outside [1, 2^63]") != std::string::npos);
 
     std::string big = f; // a payload larger than max_id
     keyspace::detail::store_le64(p(big) + 16, 64);

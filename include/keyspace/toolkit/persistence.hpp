@@ -212,7 +212,8 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
     const std::uint32_t prefix_len = detail::load_le32(h.data() + 40);
     const bool bounded = (flags & 1u) != 0;
     if ((flags & ~1u) != 0 || detail::load_le32(h.data() + 44) != 0) fail("unknown flags or reserved bits set");
-    if (bounded && max_id > max_supported_id) fail("max_id " + std::to_string(max_id) + " exceeds 2^63");
+    if (bounded && (max_id == 0 || max_id > max_supported_id))
+        fail("max_id " + std::to_string(max_id) + " is outside [1, 2^63]");
     if (words > max_supported_id / 64) fail("payload size " + std::to_string(words) + " words exceeds 2^63 IDs");
     if (bounded && words > (max_id + 63) / 64) fail("the payload is larger than max_id");
     if (prefix_len > detail::tracker_file_max_prefix) fail("prefix length above 1 MiB");
