@@ -81,13 +81,13 @@ TEST_CASE("parse takes keys back to prefix, tag and ID", "[toolkit][key_format]"
     for (std::uint64_t id : std::array<std::uint64_t, 6>{0, 1, 42, 999999999999, 1000000000000, UINT64_MAX}) {
         const std::string k = f.to_string(id);
         const ParsedKey p = f.parse(k);
-        CHECK(p.prefix == "user");
-        CHECK(p.hash_tag == "t");
+        CHECK(std::string(p.prefix) == "user");
+        CHECK(std::string(p.hash_tag) == "t");
         CHECK(p.id == id);
     }
     CHECK(f.parse("user:000000000009") == ParsedKey{"user", "", 9});
     CHECK(f.parse("user{other}:17").id == 17u); // any tag, any digit count
-    CHECK(f.parse("user{other}:17").hash_tag == "other");
+    CHECK(std::string(f.parse("user{other}:17").hash_tag) == "other");
 }
 
 TEST_CASE("parse rejects malformed keys with a message naming the problem", "[toolkit][key_format]") {
