@@ -172,7 +172,8 @@ struct Operation {
 
 /** Draws operations from an OpMix and routes each to the iterator that serves it:
  *  - Read and Overwrite: a key drawn from `existing` (a random() stream over set keys; by default
- *    `set_only().mixed_ratio(1)`-style uniform draws with replacement) that still exists when drawn;
+ *    `iter().mixed_ratio(1.0).seed(seed).random()`: uniform draws of set keys with replacement), checked to exist
+ *    when drawn (no ID otherwise);
  *  - Insert: the next claim of `inserts` (by default `continue_write()`, shared with every other stream of the
  *    tracker, so no two streams insert the same ID);
  *  - Delete: the next key of the tracker's EraseIter when this stream could take it (one per tracker at a time);
