@@ -111,6 +111,45 @@ void mixed_stream(benchmark::State& st, int percent) {
     per_key(st, 1);
 }
 
+/// random() with a distribution over the 10^8-ID range at `percent` density, set keys only: one draw per
+/// iteration (redrawn on a miss), beside the bare sampler draw + membership test it is made of.
+void distribution_stream(benchmark::State& st, int percent, keyspace::AccessDistribution d) {
+    auto& p = population(percent);
+    auto it = p.tracker->iter().set_only().distribution(d).seed(7).random();
+    u64 n = 0;
+    for (auto _ : st) n += it.next()->id;
+    benchmark::DoNotOptimize(n);
+    per_key(st, 1);
+}
+void base_sampler_test(benchmark::State& st, int percent, keyspace::AccessDistribution d) {
+    auto& p = population(percent);
+    auto sampler = d.make_sampler(range_ids, 7);
+    keyspace::Rng g(7);
+    u64 n = 0;
+    for (auto _ : st) {
+        const u64 id = sampler(g);
+        n += p.tracker->exists(id) ? id : 0; // one draw and one test, no redraw
+    }
+    benchmark::DoNotOptimize(n);
+    per_key(st, 1);
+}
+
+/// Claims drawn from Zipf(0.99) on a fresh 2^24-ID tracker, 2^20 per iteration (the first 6% of the range: the
+/// redraws of taken keys grow as it fills).
+void claim_zipf(benchmark::State& st) {
+    constexpr u64 ids = 1u << 24, per_iteration = 1u << 20;
+    for (auto _ : st) {
+        st.PauseTiming();
+        auto t = std::make_unique<keyspace::PrefixTracker>("claim:", ids);
+        auto w = t->iter().distribution(keyspace::AccessDistribution::zipfian(0.99)).seed(3).write();
+        st.ResumeTiming();
+        u64 ok = 0;
+        for (u64 k = 0; k < per_iteration; ++k) ok += w.next() ? 1 : 0;
+        benchmark::DoNotOptimize(ok);
+    }
+    per_key(st, per_iteration);
+}
+
 /// Claims on a fresh tracker, from `threads` threads (each iteration: every thread claims 2^18 keys); every claim
 /// succeeds. shared_progress: continue_write() streams; otherwise write() on per-thread slices.
 void claim(benchmark::State& st, bool shared_progress, int threads) {
@@ -168,6 +207,19 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
         benchmark::RegisterBenchmark(("iter/random_unset_1M/" + d).c_str(), random_unset_limited, percent)->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9/" + d).c_str(), mixed_stream, percent);
     }
+    for (int percent : {5, 50}) {
+        const std::string d = std::to_string(percent) + "pct";
+        using keyspace::AccessDistribution;
+        benchmark::RegisterBenchmark(("iter/zipf_0.99_stream/" + d).c_str(), distribution_stream, percent,
+                                     AccessDistribution::zipfian(0.99));
+        benchmark::RegisterBenchmark(("iter/base_zipf_0.99_draw_and_test/" + d).c_str(), base_sampler_test, percent,
+                                     AccessDistribution::zipfian(0.99));
+        benchmark::RegisterBenchmark(("iter/latest_0.1_0.9_stream/" + d).c_str(), distribution_stream, percent,
+                                     AccessDistribution::latest(0.1, 0.9));
+        benchmark::RegisterBenchmark(("iter/hotspot_0.2_0.8_stream/" + d).c_str(), distribution_stream, percent,
+                                     AccessDistribution::hotspot(0.2, 0.8));
+    }
+    benchmark::RegisterBenchmark("iter/claim_zipf_0.99/1thread", claim_zipf)->Unit(benchmark::kMillisecond);
     for (int percent : {5}) {
         const std::string d = std::to_string(percent) + "pct";
         benchmark::RegisterBenchmark(("iter/random_set/" + d).c_str(), random_set, percent)->Unit(benchmark::kMillisecond);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs the demo. Usage: scripts/demo.sh [demo options...]
+# Builds the examples and runs the workload demo. Usage: scripts/demo.sh [workload_demo options...] (--help lists them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 keyspace_require "${KEYSPACE_BUILD_PACKAGES[@]}"
 cmake --workflow --preset demo >/dev/null
-exec build/demo/examples/bitmap_demo "$@"
+exec build/demo/examples/workload_demo "$@"

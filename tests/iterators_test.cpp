@@ -198,15 +198,18 @@ TEST_CASE("random() visits every key exactly once for any range size", "[iter][r
 
 TEST_CASE("random() outputs pass a serial-pair chi-square test", "[iter][random]") {
     constexpr std::uint64_t n = 1ull << 20;
-    PrefixTracker t("r:", n);
-    for (bool sparse : {false, true}) {
-        if (sparse) populate(t, n, 0.05, 3);
+    for (double density : {1.0, 0.5, 0.05}) {
+        const bool sparse = density < 1.0;
+        PrefixTracker t("r:", n);
+        if (sparse) populate(t, n, density, 3);
         auto it = sparse ? t.iter().set_only().seed(11).random() : t.iter().seed(11).random();
         std::vector<double> table(256, 0.0);
         auto prev = it.next();
         std::uint64_t pairs = 0;
+        std::uint64_t near = 0;
         while (auto k = it.next()) {
             table[(prev->id * 16 / n) * 16 + k->id * 16 / n] += 1;
+            near += (k->id > prev->id ? k->id - prev->id : prev->id - k->id) < 64 ? 1 : 0;
             prev = k;
             ++pairs;
         }
@@ -215,9 +218,11 @@ TEST_CASE("random() outputs pass a serial-pair chi-square test", "[iter][random]
             const double expect = static_cast<double>(pairs) / 256.0;
             chi2 += (c - expect) * (c - expect) / expect;
         }
-        INFO("sparse " << sparse << ": chi2 = " << chi2 << " over " << pairs << " pairs, limit " << chi2_limit(255));
+        INFO("density " << density << ": chi2 = " << chi2 << " over " << pairs << " pairs, limit " << chi2_limit(255));
         CHECK(chi2 < chi2_limit(255));
         // Consecutive outputs are not neighbours: the share of pairs within 64 IDs of each other is tiny.
+        INFO("pairs within 64 IDs: " << near);
+        CHECK(static_cast<double>(near) < 0.01 * static_cast<double>(pairs));
     }
 }
 

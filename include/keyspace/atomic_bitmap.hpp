@@ -47,6 +47,10 @@ public:
     /// A bitmap addressing capacity_bits (rounded up to a multiple of 64) without growth.
     /// Throws std::length_error when capacity_bits > max_supported_id.
     explicit BasicAtomicBitmap(std::uint64_t capacity_bits) : storage_(capacity_bits) {}
+    /// A bitmap whose storage is built from args (e.g. GrowableStorage's adopting constructor).
+    template <class... Args>
+        requires std::constructible_from<Storage, Args...>
+    explicit BasicAtomicBitmap(std::in_place_t, Args&&... args) : storage_(std::forward<Args>(args)...) {}
     [[nodiscard]] static BasicAtomicBitmap with_capacity(std::uint64_t capacity_bits) {
         return BasicAtomicBitmap(capacity_bits);
     }
@@ -131,8 +135,24 @@ public:
 
     // ---- counting -----------------------------------------------------------------------------------------------
 
-    /// Number of set bits: exact whenever no write is in flight; a few loads, no scan.
-    [[nodiscard]] std::uint64_t count() const noexcept { return count_.value(); }
+    /// Number of set bits: exact whenever no write is in flight; a few loads, no scan. Over shared storage
+    /// (memory other processes write, see <keyspace/shared_region.hpp>) it is a popcount of the bits instead.
+    [[nodiscard]] std::uint64_t count() const noexcept {
+        if constexpr (requires { storage_.shared(); }) {
+            if (storage_.shared()) [[unlikely]]
+                return recount();
+        }
+        return count_.value();
+    }
+    /// Number of set bits by a popcount of every word (SIMD): exact at any quiescent moment whoever wrote them.
+    [[nodiscard]] std::uint64_t recount() const noexcept {
+        std::uint64_t n = 0;
+        storage_.for_each_run(0, detail::max_supported_word, [&n](std::uint64_t, const detail::atomic_word* p, std::size_t k) {
+            n += detail::simd::popcount(p, k);
+            return true;
+        });
+        return n;
+    }
     [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     /// Number of set bits in [b, e), by the SIMD popcount kernel. Throws std::invalid_argument when b > e.
@@ -224,16 +244,21 @@ public:
 
     /// Last set bit < before, or nullopt.
     [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before) const noexcept {
+        return find_prev_set(before, 0);
+    }
+    /// Last set bit in [lowest, before), or nullopt; reads no word below lowest's.
+    [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before, std::uint64_t lowest) const noexcept {
         before = std::min(before, capacity());
-        if (before == 0) return std::nullopt;
-        const std::uint64_t wl = detail::word_of(before - 1);
+        if (before <= lowest) return std::nullopt;
+        const std::uint64_t wl = detail::word_of(before - 1), wf = detail::word_of(lowest);
         std::optional<std::uint64_t> found;
-        storage_.for_each_run_reverse(0, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run_reverse(wf, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
             for (std::size_t end = n; end > 0;) {
                 const std::size_t k = detail::simd::find_last_nonzero(p, end);
                 if (k == end) break;
                 std::uint64_t w = detail::simd::load(p[k]);
                 if (w0 + k == wl) w &= detail::mask_below(before);
+                if (w0 + k == wf) w &= detail::mask_from(lowest);
                 if (w != 0) {
                     found = (w0 + k) * 64 + 63 - static_cast<std::uint64_t>(std::countl_zero(w));
                     return false;

@@ -15,11 +15,21 @@
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/prefix_tracker.hpp>
+#include <keyspace/sampling/access_distribution.hpp>
 #include <keyspace/sampling/permutation.hpp>
 #include <keyspace/sampling/rng.hpp>
+#include <keyspace/sampling/sampling_config.hpp>
 
 #include <algorithm> // for std::min, std::max
 #include <array>     // for std::array
+
+// pdep is one cycle where BMI2 is enabled, except on AMD before Zen 3 (microcoded there).
+#if defined(__BMI2__) && !defined(__znver1__) && !defined(__znver2__) && !defined(KEYSPACE_NO_SIMD)
+#include <immintrin.h> // for _pdep_u64
+#define KEYSPACE_FAST_PDEP 1
+#else
+#define KEYSPACE_FAST_PDEP 0
+#endif
 #include <atomic>    // for std::atomic
 #include <bit>       // for std::popcount, std::countr_zero
 #include <cmath>     // for std::log, std::floor, std::isnan
@@ -77,10 +87,14 @@ struct TrackerAccess {
     return mix_seed(static_cast<std::uint64_t>(local) ^ 0x5eed, counter.fetch_add(1, std::memory_order_relaxed));
 }
 
-/// Index of the r-th set bit of m (r < popcount(m)).
-[[nodiscard]] inline unsigned select_bit(std::uint64_t m, unsigned r) noexcept {
+/// Index of the r-th set bit of m (r < popcount(m)): one pdep where BMI2 is fast, else r steps.
+[[nodiscard]] KEYSPACE_ALWAYS_INLINE unsigned select_bit(std::uint64_t m, unsigned r) noexcept {
+#if KEYSPACE_FAST_PDEP
+    return static_cast<unsigned>(std::countr_zero(_pdep_u64(1ull << r, m)));
+#else
     for (; r > 0; --r) m &= m - 1;
     return static_cast<unsigned>(std::countr_zero(m));
+#endif
 }
 
 /// Bits [lo, hi) of a 64-bit word relative to its start, lo < hi <= 64.
@@ -111,23 +125,29 @@ struct Space {
     [[nodiscard]] const AtomicBitmap& bits() const noexcept { return TrackerAccess::bits(*tracker); }
 
     /// Matching positions among [lo, lo + count) ∩ [0, size()), count <= 64, as a mask (bit i = position lo + i).
-    [[nodiscard]] std::uint64_t mask_at(std::uint64_t lo, unsigned count, Filter f) const {
+    KEYSPACE_ALWAYS_INLINE std::uint64_t mask_at(std::uint64_t lo, unsigned count, Filter f) const {
         const std::uint64_t n = size(), have = std::min<std::uint64_t>(count, n - lo);
         const std::uint64_t valid = have >= 64 ? ~0ull : ((1ull << have) - 1);
         if (f == Filter::All) return valid;
-        std::uint64_t w = 0;
-        if (linear()) {
+        std::uint64_t w;
+        if (linear()) [[likely]] {
             const std::uint64_t bit = base() + lo, s = bit & 63;
             const AtomicBitmap& bm = bits();
             w = bm.word(bit >> 6) >> s;
             if (s + have > 64) w |= bm.word((bit >> 6) + 1) << (64 - s);
         } else {
-            for (std::uint64_t m = valid; m != 0; m &= m - 1) {
-                const auto i = static_cast<unsigned>(std::countr_zero(m));
-                if (TrackerAccess::exists(*tracker, key_at(lo + i))) w |= 1ull << i;
-            }
+            w = exists_mask(lo, valid);
         }
         return (f == Filter::SetOnly ? w : ~w) & valid;
+    }
+    /// Rows (non-linear spaces): one existence test per position of `valid`.
+    KEYSPACE_NOINLINE std::uint64_t exists_mask(std::uint64_t lo, std::uint64_t valid) const {
+        std::uint64_t w = 0;
+        for (std::uint64_t m = valid; m != 0; m &= m - 1) {
+            const auto i = static_cast<unsigned>(std::countr_zero(m));
+            if (TrackerAccess::exists(*tracker, key_at(lo + i))) w |= 1ull << i;
+        }
+        return w;
     }
 
     void prefetch(std::uint64_t p) const noexcept {
@@ -294,6 +314,126 @@ private:
     std::uint64_t word_ = 0, mask_ = 0;
 };
 
+/// Highest set position in [lo, hi), or nullopt. Linear spaces: one backward word search bounded by lo; otherwise
+/// row by row from the top (table mode visits only the IDs that own a sub-bitmap).
+[[nodiscard]] inline std::optional<std::uint64_t> last_set(const Space& s, std::uint64_t lo, std::uint64_t hi) noexcept {
+    if (lo >= hi) return std::nullopt;
+    if (s.linear()) {
+        const auto x = s.bits().find_prev_set(s.base() + hi, s.base() + lo);
+        return x ? std::optional<std::uint64_t>(*x - s.base()) : std::nullopt;
+    }
+    const std::uint64_t w = s.width(), first_row = lo / w;
+    std::uint64_t row = (hi - 1) / w;
+    if (s.stride == 0) { // start at the highest ID owning a sub-bitmap
+        const auto id = s.bits().find_prev_set(s.b + row + 1, s.b + first_row);
+        if (!id) return std::nullopt;
+        row = *id - s.b;
+    }
+    for (;;) {
+        const std::uint64_t id = s.b + row, row0 = row * w;
+        const std::uint64_t sub_lo = s.sb + (std::max(lo, row0) - row0), sub_hi = s.sb + (std::min(hi, row0 + w) - row0);
+        std::optional<std::uint64_t> sub;
+        if (s.stride == 0) {
+            if (const SubBitmap* bm = TrackerAccess::sub_bitmap(*s.tracker, id)) sub = bm->find_prev_set(sub_hi, sub_lo);
+        } else if (const auto x = s.bits().find_prev_set(id * s.stride + sub_hi, id * s.stride + sub_lo)) {
+            sub = *x - id * s.stride;
+        }
+        if (sub) return row0 + (*sub - s.sb);
+        if (row == first_row) return std::nullopt;
+        if (s.stride == 0) {
+            const auto lower = s.bits().find_prev_set(id, s.b + first_row);
+            if (!lower) return std::nullopt;
+            row = *lower - s.b;
+        } else {
+            --row;
+        }
+    }
+}
+
+/** Positions of a space drawn from an AccessDistribution: the engine of random() and of the write streams when a
+ *  distribution is given. Rank r is position r (a scrambled Zipf's sampler permutes it first); for the recency
+ *  kinds (latest, latest_zipfian) rank r is position `newest - r`, newest being the highest set position of the
+ *  space (the top of the space while none is set), and the sampler is kept at newest + 1 ranks (set_n, O(1)).
+ *
+ *  Following newest: every draw checks that newest is still set (else searches down for the new one) and follows
+ *  keys added just above it (the next 64 positions, repeatedly); a full search above it runs every 4096 draws,
+ *  the interval doubling up to 2^20 while it finds nothing, so keys set far above newest are noticed within that
+ *  many draws. */
+class DrawStream {
+public:
+    DrawStream(const Space& s, const AccessDistribution& d, std::uint64_t seed)
+        : space_(s), recency_(d.is_recency()), rng_(mix_seed(seed, 5)) {
+        if (recency_) {
+            find_newest();
+            sampler_ = d.make_sampler(newest_ + 1, mix_seed(seed, 4));
+        } else {
+            sampler_ = d.make_sampler(s.size(), mix_seed(seed, 4));
+        }
+    }
+
+    /// One position, whatever its state.
+    std::uint64_t draw() {
+        if (!recency_) return sampler_(rng_);
+        follow_newest();
+        return newest_ - sampler_(rng_);
+    }
+    /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
+    /// drawn position (wrapping to the start). nullopt when no position matches.
+    std::optional<std::uint64_t> draw(Filter f) {
+        std::uint64_t p = draw();
+        if (f == Filter::All) return p;
+        for (int miss = 0; miss < 64; ++miss, p = draw())
+            if (space_.mask_at(p, 1, f) != 0) return p;
+        Scanner after(space_, f, p + 1, space_.size());
+        if (auto q = after.next()) return q;
+        Scanner before(space_, f, 0, p + 1);
+        return before.next();
+    }
+
+private:
+    static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
+
+    void find_newest() {
+        const auto top = last_set(space_, 0, space_.size());
+        any_ = top.has_value();
+        newest_ = top.value_or(space_.size() - 1);
+    }
+    void follow_newest() {
+        const std::uint64_t before = newest_, n = space_.size();
+        if (any_ && space_.mask_at(newest_, 1, Filter::SetOnly) == 0) { // removed: search down
+            const auto lower = last_set(space_, 0, newest_);
+            any_ = lower.has_value();
+            newest_ = lower.value_or(n - 1);
+        }
+        if (any_) { // keys added just above
+            while (newest_ + 1 < n) {
+                const std::uint64_t m = space_.mask_at(newest_ + 1, 64, Filter::SetOnly);
+                if (m == 0) break;
+                newest_ += 64 - static_cast<std::uint64_t>(std::countl_zero(m));
+            }
+        }
+        if (--until_refresh_ == 0) {
+            const auto top = last_set(space_, any_ ? newest_ + 1 : 0, n);
+            if (top) {
+                any_ = true, newest_ = *top;
+                interval_ = first_interval;
+            } else {
+                interval_ = std::min(interval_ * 2, max_interval);
+            }
+            until_refresh_ = interval_;
+        }
+        if (newest_ != before) sampler_.set_n(newest_ + 1);
+    }
+
+    Space space_;
+    bool recency_;
+    bool any_ = false;
+    Rng rng_;
+    Sampler sampler_;
+    std::uint64_t newest_ = 0;
+    std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;
+};
+
 /** What every iterator has on top of next(): next_id, next_batch, and an input range of Key. */
 template <class Derived>
 class IteratorBase {
@@ -445,13 +585,16 @@ private:
     bool wrap_ = false, yielded_in_pass_ = false, done_ = false;
 };
 
-/** Random iterator. Without mixed_ratio: every matching key exactly once, in a seeded pseudo-random order. The
- *  space is cut into blocks of 8 to 64 positions (sized from a sampled density so a block holds a few matches);
- *  blocks are visited in the order of a keyed Feistel permutation, prefetched ahead, with up to 64 blocks open at
- *  once; each output is a random match of a random open block other than the previous output's. O(1) memory
- *  (about 1 KiB); a block without a match costs one word load. With mixed_ratio(r): an endless stream with
+/** Random iterator. Without a distribution or mixed_ratio: every matching key exactly once, in a seeded
+ *  pseudo-random order. The space is cut into blocks of 8 to 64 positions (sized from a sampled density so a block
+ *  holds about 16 matches); blocks are visited in the order of a keyed Feistel permutation, prefetched ahead, with
+ *  up to 128 blocks open at once; each output is a random match of a random open block other than the previous
+ *  output's. O(1) memory (about 2 KiB); a block without a match costs one word load. With mixed_ratio(r): an
+ *  endless stream with
  *  replacement; each draw is a set key with probability r, an unset key otherwise (see
- *  IteratorBuilder::mixed_ratio). Move-only. */
+ *  IteratorBuilder::mixed_ratio). With a distribution (IteratorBuilder::distribution): an endless stream of
+ *  draws with replacement from it, honouring the filter (see detail::DrawStream); with both, the class is chosen
+ *  first and the key drawn from the distribution inside it. Move-only. */
 class RandomIter : public detail::IteratorBase<RandomIter> {
 public:
     RandomIter(RandomIter&&) noexcept = default;
@@ -462,6 +605,7 @@ public:
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
         if (mixed_) return draw_mixed();
+        if (stream_) return draw_stream();
         for (;;) {
             auto p = next_position();
             if (!p) return finish();
@@ -482,7 +626,7 @@ public:
     }
     [[nodiscard]] std::uint64_t remaining() const noexcept {
         if (done_) return 0;
-        if (mixed_ || wrap_) return left_;
+        if (mixed_ || stream_ || wrap_) return left_;
         std::uint64_t r = (blocks_ - std::min(blocks_, taken_)) * block_bits_;
         for (std::size_t i = 0; i < open_count_; ++i) r += static_cast<std::uint64_t>(std::popcount(open_[i].mask));
         return std::min(r, left_);
@@ -491,27 +635,27 @@ public:
 
 private:
     friend class IteratorBuilder;
-    static constexpr std::size_t window = 64, lookahead = 8;
+    static constexpr std::size_t window = 128, lookahead = 8;
     struct Open {
         std::uint64_t block, mask;
     };
 
     RandomIter(detail::Space s, detail::Filter f, std::uint64_t limit, std::optional<double> sample,
-               std::optional<double> mixed, std::uint64_t seed)
+               std::optional<double> mixed, std::uint64_t seed, const std::optional<AccessDistribution>& dist = {})
         : space_(s), filter_(f), left_(limit), seed_(seed), rng_(detail::mix_seed(seed, 1)),
           thin_(sample, detail::mix_seed(seed, 2)), mixed_(mixed.has_value()), ratio_(mixed.value_or(0)),
-          block_bits_(choose_block_bits()), blocks_((s.size() + block_bits_ - 1) / block_bits_),
+          block_bits_(mixed_ || dist ? 64 : choose_block_bits()), blocks_((s.size() + block_bits_ - 1) / block_bits_),
           perm_(std::max<std::uint64_t>(blocks_, 1), seed) {
         done_ = thin_.never() || s.size() == 0;
-        if (!done_ && !mixed_) {
-            skip_ = thin_.draw();
-            start_cycle();
-        }
+        if (done_) return;
+        if (dist) stream_.emplace(s, *dist, seed);
+        if (!mixed_) skip_ = thin_.draw();
+        if (!mixed_ && !stream_) start_cycle();
     }
 
-    // Dense spaces use small blocks so that the open window turns over quickly (consecutive outputs then look
-    // independent); sparse ones use whole words so that few blocks are empty. The density is sampled from 64
-    // words: O(1).
+    // A block is one random memory access (the cost that dominates), so blocks are sized to hold ~16 matches;
+    // smaller blocks would turn the window over faster but pay a cache miss per few keys (at 50% density, 8-bit
+    // blocks cost 23 ns per key, 32-bit ones 9-12). The density is sampled from 64 words: O(1).
     [[nodiscard]] unsigned choose_block_bits() {
         const std::uint64_t n = space_.size();
         if (n == 0 || mixed_) return 64;
@@ -523,8 +667,8 @@ private:
             hits += static_cast<std::uint64_t>(std::popcount(m));
             seen += std::min<std::uint64_t>(64, n - lo);
         }
-        // ~4 matches per block: 8 bits at >= 50% density, 64 bits at <= 6%.
-        const std::uint64_t want = hits == 0 ? 64 : (4 * seen) / hits;
+        // ~16 matches per block: 16 bits at full density, 32 bits from 50%, 64 bits at 25% and below.
+        const std::uint64_t want = hits == 0 ? 64 : (16 * seen) / hits;
         return want <= 8 ? 8 : want <= 16 ? 16 : want <= 32 ? 32 : 64;
     }
 
@@ -574,15 +718,10 @@ private:
             // multiply-shift: a bias below 2^-26 for these small ranges, which only shapes the order.
             const std::uint64_t r = rng_();
             const auto pick = [](std::uint64_t half, std::uint64_t n) { return static_cast<std::size_t>((half * n) >> 32); };
-            std::size_t s;
-            if (open_count_ == 1) {
-                s = 0;
-            } else if (last_ < open_count_) {
-                s = pick(r >> 32, open_count_ - 1);
-                if (s >= last_) ++s;
-            } else {
-                s = pick(r >> 32, open_count_);
-            }
+            // Branch-free: with the previous output's slot still open, pick among the others and step over it.
+            const bool avoid = last_ < open_count_ && open_count_ > 1;
+            std::size_t s = pick(r >> 32, open_count_ - (avoid ? 1 : 0));
+            s += (avoid && s >= last_) ? 1 : 0;
             Open& o = open_[s];
             const unsigned bit = detail::select_bit(
                 o.mask, static_cast<unsigned>(pick(r & 0xffffffffull, static_cast<std::uint64_t>(std::popcount(o.mask)))));
@@ -608,7 +747,7 @@ private:
             const detail::Filter f = (want_set != (attempt == 1)) ? detail::Filter::SetOnly : detail::Filter::UnsetOnly;
             std::uint64_t p = 0;
             for (int tries = 0; tries < 64; ++tries) {
-                p = rng_.below(n);
+                p = stream_ ? stream_->draw() : rng_.below(n);
                 if (matches(p, f)) return emit(p);
             }
             detail::Scanner after(space_, f, p, n);
@@ -621,6 +760,19 @@ private:
     [[nodiscard]] bool matches(std::uint64_t p, detail::Filter f) const {
         const bool set = detail::TrackerAccess::exists(*space_.tracker, space_.key_at(p));
         return set == (f == detail::Filter::SetOnly);
+    }
+    // Distribution stream: draws matching the filter; sample(p) keeps each with probability p.
+    std::optional<Key> draw_stream() {
+        for (;;) {
+            const auto p = stream_->draw(filter_);
+            if (!p) return finish(); // nothing in the space matches the filter
+            if (skip_ > 0) {
+                --skip_;
+                continue;
+            }
+            skip_ = thin_.draw();
+            return emit(*p);
+        }
     }
     std::optional<Key> emit(std::uint64_t p) {
         if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
@@ -643,6 +795,7 @@ private:
     std::uint64_t blocks_;
     Permutation perm_;
     std::uint64_t taken_ = 0, skip_ = 0;
+    std::optional<detail::DrawStream> stream_;
     std::array<Open, window> open_{};
     std::array<std::uint64_t, lookahead> ahead_{};
     std::size_t open_count_ = 0, last_ = window;
@@ -655,10 +808,13 @@ private:
  *  - shared (continue_write()): progress shared by every continue_write() stream of the tracker over the same
  *    range, taken 512 positions (a cache line of words) at a time: one atomic on the shared progress per 512 IDs,
  *    and no two streams claiming in one cache line;
- *  - seeded (write() after seed(s)): claims in the random iterator's order over the absent keys.
+ *  - seeded (write() after seed(s)): claims in the random iterator's order over the absent keys;
+ *  - with a distribution (private or shared alike): each claim draws a position from it, drawn again while the
+ *    key is present, falling back after 64 misses to the first absent key after the last draw (detail::DrawStream).
  *  When the progress reaches the end, the stream sweeps the range for keys freed meanwhile; it ends (nullopt)
  *  when the sweep finds none. With wrap_around() it then overwrites: each cycle hands out every key of the range
- *  once (once across the streams sharing progress), setting any absent one. Move-only. */
+ *  once (once across the streams sharing progress), setting any absent one; with a distribution the overwrite
+ *  stream is endless draws from it, each key set if absent. Move-only. */
 class WriteIter : public detail::IteratorBase<WriteIter> {
 public:
     WriteIter(WriteIter&&) noexcept = default;
@@ -673,6 +829,7 @@ public:
             switch (phase_) {
             case Phase::Blocks: p = from_blocks(); break;
             case Phase::Random: p = random_candidate(); break;
+            case Phase::Draw: p = stream_->draw(detail::Filter::UnsetOnly); break;
             case Phase::Sweep: p = sweeper_.next(); break;
             case Phase::Overwrite: return overwrite_next();
             }
@@ -700,11 +857,12 @@ public:
 
 private:
     friend class IteratorBuilder;
-    enum class Phase : std::uint8_t { Blocks, Random, Sweep, Overwrite };
+    enum class Phase : std::uint8_t { Blocks, Random, Draw, Sweep, Overwrite };
 
-    WriteIter(detail::Space s, std::uint64_t limit, detail::WriteCursor* shared, std::optional<RandomIter> order)
-        : space_(s), left_(limit), shared_(shared), order_(std::move(order)) {
-        phase_ = order_ ? Phase::Random : Phase::Blocks;
+    WriteIter(detail::Space s, std::uint64_t limit, detail::WriteCursor* shared, std::optional<RandomIter> order,
+              std::optional<detail::DrawStream> stream = std::nullopt)
+        : space_(s), left_(limit), shared_(shared), order_(std::move(order)), stream_(std::move(stream)) {
+        phase_ = stream_ ? Phase::Draw : order_ ? Phase::Random : Phase::Blocks;
         done_ = s.size() == 0;
     }
 
@@ -748,7 +906,7 @@ private:
         return (k->id - space_.b) * w + (k->sub_id - space_.sb);
     }
     bool advance_phase() {
-        if (phase_ == Phase::Blocks || phase_ == Phase::Random) {
+        if (phase_ == Phase::Blocks || phase_ == Phase::Random || phase_ == Phase::Draw) {
             phase_ = Phase::Sweep;
             sweeper_ = detail::Scanner(space_, detail::Filter::UnsetOnly, 0, space_.size());
             return true;
@@ -761,6 +919,12 @@ private:
     }
     // Overwrite cycles: every position once per cycle; the shared counter keeps streams disjoint within a cycle.
     std::optional<Key> overwrite_next() {
+        if (stream_) {
+            const Key k = space_.key_at(stream_->draw());
+            detail::TrackerAccess::add(*space_.tracker, k); // the existence bit stays set (idempotent)
+            if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
+            return k;
+        }
         const std::uint64_t n = space_.size(), blocks = (n + 63) / 64;
         if (ow_left_ == 0) {
             // Block j of the endless sequence is block j % blocks of cycle j / blocks.
@@ -785,6 +949,7 @@ private:
     std::uint64_t left_;
     detail::WriteCursor* shared_;
     std::optional<RandomIter> order_;
+    std::optional<detail::DrawStream> stream_;
     Phase phase_ = Phase::Blocks;
     std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0, run_next_ = 0, run_left_ = 0;
     detail::Scanner sweeper_;
@@ -926,6 +1091,29 @@ public:
         c.seed_ = s;
         return c;
     }
+    /// The access pattern of random() (an endless stream of draws with replacement) and of the write streams (each
+    /// claim draws from it). Rank r is the key at position r of the range (scrambled Zipf: a keyed permutation of
+    /// r); for latest and latest_zipfian, r counts down from the highest set key of the range. A draw failing the
+    /// filter is drawn again; after 64 misses in a row it falls back to the first matching key after the last draw
+    /// (a bias that shows only at very low density of matching keys). See detail::DrawStream.
+    /// On an unbounded tracker, write streams with a distribution default to [0, capacity()), like the reading
+    /// terminals, not [0, 2^63): give range() (or a bounded tracker) to draw claims over more IDs.
+    [[nodiscard]] IteratorBuilder distribution(const AccessDistribution& d) const {
+        auto c = *this;
+        c.dist_ = d;
+        return c;
+    }
+    /// Applies every option set in cfg as the builder call of the same name (distribution, seed, limit, sample,
+    /// mixed_ratio); options not set keep the builder's value.
+    [[nodiscard]] IteratorBuilder with_sampling(const SamplingConfig& cfg) const {
+        auto c = *this;
+        if (cfg.distribution()) c.dist_ = *cfg.distribution();
+        if (cfg.seed()) c.seed_ = *cfg.seed();
+        if (cfg.limit()) c.limit_ = *cfg.limit();
+        if (cfg.sample()) c = c.sample(*cfg.sample());
+        if (cfg.mixed_ratio()) c = c.mixed_ratio(*cfg.mixed_ratio());
+        return c;
+    }
     /// With partitioned(n): every partition walks the whole range, each starting at its own slice.
     [[nodiscard]] IteratorBuilder overlapping() const {
         auto c = *this;
@@ -936,7 +1124,7 @@ public:
     // ---- terminals --------------------------------------------------------------------------------------------
 
     [[nodiscard]] SequentialIter sequential() const {
-        no_mixed("sequential()");
+        ordered_only("sequential()");
         const detail::Space s = resolve(false);
         return SequentialIter(s, filter_, 0, limit(), sample_, the_seed());
     }
@@ -944,7 +1132,7 @@ public:
         if (mixed_ && filter_ != detail::Filter::All)
             detail::throw_invalid_argument("IteratorBuilder: mixed_ratio() cannot be combined with set_only() or unset_only()");
         const detail::Space s = resolve(false);
-        return RandomIter(s, filter_, limit(), sample_, mixed_, the_seed());
+        return RandomIter(s, filter_, limit(), sample_, mixed_, the_seed(), dist_);
     }
     /// A private claim stream (see WriteIter).
     [[nodiscard]] WriteIter write() const { return make_writer(false); }
@@ -952,7 +1140,7 @@ public:
     [[nodiscard]] WriteIter continue_write() const { return make_writer(true); }
     /// Removes and yields present keys; std::nullopt while another EraseIter of this tracker lives.
     [[nodiscard]] std::optional<EraseIter> erase() const {
-        no_mixed("erase()");
+        ordered_only("erase()");
         const detail::Space s = resolve(false);
         auto& flag = detail::TrackerAccess::erasing(*tracker_);
         bool expected = false;
@@ -966,7 +1154,7 @@ public:
     /// All n slices (with overlapping(): n full-range iterators, the i-th starting at slice i).
     [[nodiscard]] std::vector<SequentialIter> partitioned(std::uint64_t n) const {
         check_slice("IteratorBuilder::partitioned", 0, n);
-        no_mixed("partitioned()");
+        ordered_only("partitioned()");
         std::vector<SequentialIter> out;
         out.reserve(static_cast<std::size_t>(n));
         const std::uint64_t seed = the_seed();
@@ -1014,6 +1202,13 @@ private:
             detail::throw_invalid_argument((std::string("IteratorBuilder: mixed_ratio() works only with random(), not ") +
                                             terminal).c_str());
     }
+    /// The terminals that walk keys in order (sequential, partition(ed), erase) take no mixed_ratio or distribution.
+    void ordered_only(const char* terminal) const {
+        no_mixed(terminal);
+        if (dist_)
+            detail::throw_invalid_argument((std::string("IteratorBuilder: distribution() works only with random() and "
+                                                        "write streams, not ") + terminal).c_str());
+    }
     /// [b + floor(len * i / n), ...) without overflow for any len < 2^64.
     static std::pair<std::uint64_t, std::uint64_t> slice_bounds(std::uint64_t b, std::uint64_t e, std::uint64_t i,
                                                                 std::uint64_t n) noexcept {
@@ -1026,8 +1221,14 @@ private:
         no_mixed(shared ? "continue_write()" : "write()");
         if (filter_ == detail::Filter::SetOnly)
             detail::throw_invalid_argument("IteratorBuilder: write streams claim absent keys; set_only() does not apply");
-        const detail::Space s = resolve(true);
+        // A distribution needs a finite population to draw from: on an unbounded tracker its write streams default
+        // to [0, capacity()) like the reading terminals (drawing over [0, 2^63) would commit a chunk per claim).
+        const detail::Space s = resolve(!dist_);
         detail::WriteCursor* cursor = shared ? &detail::TrackerAccess::cursor(*tracker_, s.b, s.e, s.sb, s.se) : nullptr;
+        if (dist_ && s.size() > 0) {
+            // Each stream draws from its own generator: a fresh seed per stream unless seed() fixed it.
+            return WriteIter(s, limit(), cursor, std::nullopt, detail::DrawStream(s, *dist_, the_seed()));
+        }
         std::optional<RandomIter> order;
         if (seed_ && !shared)
             order.emplace(RandomIter(s, detail::Filter::UnsetOnly, std::numeric_limits<std::uint64_t>::max(),
@@ -1083,6 +1284,7 @@ private:
     std::optional<double> sample_;
     std::optional<double> mixed_;
     std::optional<std::uint64_t> seed_;
+    std::optional<AccessDistribution> dist_;
     bool overlapping_ = false;
 };
 

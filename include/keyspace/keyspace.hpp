@@ -9,4 +9,6 @@
 #include <keyspace/sampling.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/iterators.hpp>
+#include <keyspace/shared_region.hpp>
+#include <keyspace/prefix_groups_tracker.hpp>
 #include <keyspace/toolkit.hpp>

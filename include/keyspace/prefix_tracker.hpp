@@ -108,6 +108,15 @@ struct WriteCursor {
 
 struct TrackerAccess; // the iterators' door into a tracker
 
+/// Memory shared with other processes that a tracker adopts (made by <keyspace/shared_region.hpp>): the bit words,
+/// the write-stream progress of the default range, and an owner keeping the mapping alive.
+struct RegionView {
+    atomic_word* words = nullptr;
+    std::uint64_t word_count = 0;
+    WriteCursor* cursor = nullptr;
+    std::shared_ptr<const void> keep_alive;
+};
+
 } // namespace detail
 
 /** The existence state of one key prefix.
@@ -129,6 +138,11 @@ public:
     explicit PrefixTracker(TrackerConfig config)
         : config_(std::move(config)), bits_(bits_capacity(config_)),
           pairs_(config_.is_hierarchical() && !config_.max_sub_id() ? std::make_unique<DynamicPairs>() : nullptr) {}
+    /// A simple, bounded tracker over a region shared between processes; made by SharedRegion
+    /// (<keyspace/shared_region.hpp>), which checks that the region fits the config.
+    PrefixTracker(TrackerConfig config, detail::RegionView region)
+        : config_(std::move(config)), bits_(std::in_place, detail::adopt_words, region.words, region.word_count),
+          region_(std::make_unique<detail::RegionView>(std::move(region))) {}
     explicit PrefixTracker(std::string prefix) : PrefixTracker(TrackerConfig::simple(std::move(prefix))) {}
     PrefixTracker(std::string prefix, std::uint64_t max_id)
         : PrefixTracker(TrackerConfig::simple(std::move(prefix)).with_max_id(max_id)) {}
@@ -267,6 +281,10 @@ public:
     /// Rewinds the progress shared by continue_write() streams (every range). Streams already running keep the
     /// block they hold and then continue from the rewound progress.
     void reset_write_cursor() noexcept {
+        if (region_) { // shared by every process of the region
+            region_->cursor->next.store(0, std::memory_order_relaxed);
+            region_->cursor->overwrite.store(0, std::memory_order_relaxed);
+        }
         std::lock_guard<std::mutex> lock(cursors_mutex_);
         for (auto& c : cursors_) {
             c->next.store(0, std::memory_order_relaxed);
@@ -364,6 +382,8 @@ private:
     }
 
     detail::WriteCursor& write_cursor(std::uint64_t b, std::uint64_t e, std::uint64_t sb, std::uint64_t se) const {
+        // A shared region keeps the progress of its default range, [0, max_id), for every process.
+        if (region_ && b == 0 && e == config_.max_id() && sb == 0 && se == 1) return *region_->cursor;
         std::lock_guard<std::mutex> lock(cursors_mutex_);
         for (auto& c : cursors_)
             if (c->b == b && c->e == e && c->sb == sb && c->se == se) return *c;
@@ -379,6 +399,7 @@ private:
     mutable std::mutex cursors_mutex_;
     mutable std::vector<std::unique_ptr<detail::WriteCursor>> cursors_;
     mutable std::atomic<bool> erasing_{false};
+    std::unique_ptr<detail::RegionView> region_; // a shared region: its default range's progress, its mapping
 };
 
 KEYSPACE_END_NAMESPACE

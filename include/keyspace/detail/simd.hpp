@@ -131,7 +131,12 @@ template <class A>
     total = (total << 4) + (lane_popcount<A>(eights) << 3) + (lane_popcount<A>(fours) << 2) +
             (lane_popcount<A>(twos) << 1) + lane_popcount<A>(ones);
     for (; i + w <= n; i += w) total = total + lane_popcount<A>(load_batch<A>(p + i));
-    return xsimd::hadd(total) + popcount_scalar(p + i, n - i);
+    // The lanes summed by hand: xsimd's horizontal add is hadd in 8.x and reduce_add from 9 on (hadd removed later).
+    alignas(64) std::uint64_t lanes[w];
+    total.store_aligned(lanes);
+    std::uint64_t sum = 0;
+    for (std::size_t k = 0; k < w; ++k) sum += lanes[k];
+    return sum + popcount_scalar(p + i, n - i);
 }
 
 #if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)

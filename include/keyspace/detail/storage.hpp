@@ -44,6 +44,12 @@ using atomic_word = std::atomic<std::uint64_t>;
     return static_cast<atomic_word*>(p);
 }
 
+/// Tag of GrowableStorage's adopting constructor.
+struct adopt_words_t {
+    explicit adopt_words_t() = default;
+};
+inline constexpr adopt_words_t adopt_words{};
+
 [[nodiscard]] inline std::uint64_t checked_capacity_words(std::uint64_t capacity_bits) {
     if (capacity_bits > max_supported_id) throw_id_too_large("keyspace storage capacity", capacity_bits);
     return round_up_to_word(capacity_bits) / word_bits;
@@ -118,9 +124,15 @@ public:
           seg0_words_(std::min(initial_bits_, max_eager_bits) / detail::word_bits),
           seg0_(detail::allocate_zeroed_words(seg0_words_)), capacity_(initial_bits_),
           memory_(static_cast<std::size_t>(seg0_words_) * 8) {}
+    /// Adopts `word_count` words of memory that outlives the storage and may be shared with other processes (a
+    /// mapped region, see <keyspace/shared_region.hpp>): the contiguous segment is that memory, as it is; nothing
+    /// is freed; the capacity is fixed (writes beyond it throw std::length_error); shared() is true.
+    GrowableStorage(detail::adopt_words_t, detail::atomic_word* words, std::uint64_t word_count) noexcept
+        : initial_bits_(word_count * detail::word_bits), seg0_words_(word_count), seg0_(words),
+          capacity_(initial_bits_), memory_(0), owned_(false) {}
     ~GrowableStorage() {
         free_tree(root_.load(std::memory_order_relaxed));
-        std::free(seg0_);
+        if (owned_) std::free(seg0_);
     }
     GrowableStorage(const GrowableStorage&) = delete;
     GrowableStorage& operator=(const GrowableStorage&) = delete;
@@ -128,11 +140,14 @@ public:
     [[nodiscard]] std::uint64_t capacity() const noexcept {
         return capacity_.load(std::memory_order_relaxed); // a bound only: no memory is reached through it
     }
+    /// True for adopted memory: other processes may write it, so counts must be taken from the bits.
+    [[nodiscard]] bool shared() const noexcept { return !owned_; }
 
-    bool ensure_capacity(std::uint64_t bit) noexcept {
+    bool ensure_capacity(std::uint64_t bit) {
         std::uint64_t cap = capacity_.load(std::memory_order_relaxed);
         if (bit < cap) [[likely]]
             return false;
+        if (!owned_) detail::throw_beyond_fixed_capacity(bit, cap);
         const std::uint64_t want = detail::round_up_to_word(bit + 1); // bit < 2^63: no overflow
         while (cap < want)
             if (capacity_.compare_exchange_weak(cap, want, std::memory_order_relaxed)) return true;
@@ -236,6 +251,7 @@ private:
 
     /// The slow write path: raise the logical capacity to cover word w, then find or create its chunk.
     KEYSPACE_NOINLINE detail::atomic_word& grow_to_word(std::uint64_t w) {
+        if (!owned_) detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
         ensure_capacity(w * detail::word_bits + (detail::word_bits - 1));
         return make_chunk(w >> chunk_words_log)->words[w & (chunk_words - 1)];
     }
@@ -324,6 +340,7 @@ private:
     std::atomic<std::uint64_t> capacity_;
     std::atomic<std::uintptr_t> root_{0};
     std::atomic<std::size_t> memory_;
+    const bool owned_ = true;
 };
 
 /// What BasicAtomicBitmap needs from its Storage parameter (see the file comment).

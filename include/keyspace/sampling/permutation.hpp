@@ -15,8 +15,9 @@ KEYSPACE_BEGIN_NAMESPACE
 /** A keyed pseudo-random bijection of [0, n): a 4-round (unbalanced when needed) Feistel network over [0, 2^k),
  *  k = the bit width of n - 1 (at least 2), with cycle walking: re-encrypting until the value falls below n, fewer
  *  than 2 encryptions on average since 2^k < 2n. A value is split into a high part of ceil(k/2) bits and a low
- *  part of floor(k/2) bits; rounds alternately xor into one part the top bits of the splitmix64 finaliser of the
- *  other part xor a round key (round keys from Rng(seed)). `at` and `inverse` are O(1) expected; n up to 2^64 - 1.
+ *  part of floor(k/2) bits; rounds alternately xor into one part the top bits of (other part xor K) * (K | 1) for a
+ *  64-bit round key K (round keys from Rng(seed)): a multiply-shift hash, whose top bits depend on every bit of the
+ *  other part, one multiply of latency per round. `at` and `inverse` are O(1) expected; n up to 2^64 - 1.
  *  Same (n, seed) => same permutation, stable within a major version. n = 0 throws std::invalid_argument. */
 class Permutation {
 public:
@@ -45,9 +46,10 @@ public:
     [[nodiscard]] std::uint64_t size() const noexcept { return n_; }
 
 private:
-    // The top `bits` bits of the splitmix64 finaliser of the keyed part.
+    // The top `bits` bits of the multiply-shift hash of the keyed part.
     [[nodiscard]] std::uint64_t f(std::uint64_t part, int r, unsigned bits) const noexcept {
-        return detail::splitmix64_mix(part ^ keys_[r]) >> (64 - bits);
+        const std::uint64_t x = (part ^ keys_[r]) * (keys_[r] | 1);
+        return ((x ^ (x >> 32)) * 0xd6e8feb86659fd93ull) >> (64 - bits);
     }
     [[nodiscard]] std::uint64_t encrypt(std::uint64_t x) const noexcept {
         std::uint64_t hi = x >> lo_bits_, lo = x & lo_mask_;

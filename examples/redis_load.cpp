@@ -1,0 +1,220 @@
+// redis_load: the workload of workload_demo (examples/workload.hpp) against a real Redis server through hiredis.
+// Keys are "<prefix>NNNNNNNNNNNN" (pa:000000000042); every thread has its own connection and pipelines its
+// commands. The tracker decides what each command should find, and every reply is checked against it: SET must
+// answer OK, GET must find a value exactly when the tracker says the key exists, DEL must delete exactly one key.
+// At the end the server's DBSIZE must equal the trackers' total count, and a random sample of IDs (present and
+// absent) must agree on existence both ways (EXISTS against PrefixTracker::exists).
+// Usage: redis_load [--host H] [--port P] [--pipeline N] [--flushdb] [--sample-out FILE] [workload options]
+#include "workload.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <cstdio>  // for std::snprintf, std::fopen
+#include <cstring> // for std::strcmp
+#include <string>  // for std::string
+#include <utility> // for std::exchange
+#include <vector>  // for std::vector
+
+namespace {
+
+const char* usage_text =
+    "  --host H          Redis host (default 127.0.0.1)\n"
+    "  --port P          Redis port (default 6379)\n"
+    "  --pipeline N      commands in flight per connection (default 64)\n"
+    "  --flushdb         empty the database first (otherwise a non-empty database is refused)\n"
+    "  --sample-out FILE write '<key> <0|1>' lines: sampled keys and whether the tracker holds them\n";
+
+struct RedisOptions {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::size_t pipeline = 64;
+    bool flushdb = false;
+    std::string sample_out;
+};
+
+redisContext* connect(const RedisOptions& r) {
+    redisContext* c = redisConnect(r.host.c_str(), r.port);
+    if (c == nullptr || c->err) {
+        std::fprintf(stderr, "redis_load: cannot connect to %s:%d: %s\n", r.host.c_str(), r.port,
+                     c ? c->errstr : "out of memory");
+        std::exit(3);
+    }
+    return c;
+}
+
+/// One command, synchronously; exits on a connection error.
+redisReply* command(redisContext* c, const char* fmt, const char* key = nullptr, std::size_t len = 0) {
+    void* reply = key ? redisCommand(c, fmt, key, len) : redisCommand(c, fmt);
+    if (reply == nullptr) {
+        std::fprintf(stderr, "redis_load: connection error: %s\n", c->errstr);
+        std::exit(3);
+    }
+    return static_cast<redisReply*>(reply);
+}
+
+long long integer_command(redisContext* c, const char* fmt, const char* key = nullptr, std::size_t len = 0) {
+    redisReply* r = command(c, fmt, key, len);
+    const long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/// "pa:000000000042"
+std::size_t format_key(char* buf, std::uint64_t prefix, std::uint64_t id) {
+    const int n = std::snprintf(buf, 64, "%s%012llu", workload::prefix_name(prefix).c_str(),
+                                static_cast<unsigned long long>(id));
+    return static_cast<std::size_t>(n);
+}
+
+/// One thread's connection: commands are appended and their replies checked every `pipeline` commands.
+class RedisSession {
+public:
+    explicit RedisSession(const RedisOptions& r) : c_(connect(r)), pipeline_(r.pipeline) {}
+    RedisSession(RedisSession&& o) noexcept
+        : c_(std::exchange(o.c_, nullptr)), pipeline_(o.pipeline_), pending_(std::move(o.pending_)),
+          errors_(o.errors_) {}
+    RedisSession(const RedisSession&) = delete;
+    RedisSession& operator=(const RedisSession&) = delete;
+    RedisSession& operator=(RedisSession&&) = delete;
+    ~RedisSession() {
+        if (c_) redisFree(c_);
+    }
+
+    void set(std::uint64_t p, std::uint64_t id) { append(Op::set, p, id, true); }
+    void get(std::uint64_t p, std::uint64_t id, bool present) { append(Op::get, p, id, present); }
+    void del(std::uint64_t p, std::uint64_t id) { append(Op::del, p, id, true); }
+    [[nodiscard]] std::uint64_t errors() const { return errors_; }
+
+    void flush() {
+        for (const Pending& op : pending_) {
+            void* raw = nullptr;
+            if (redisGetReply(c_, &raw) != REDIS_OK || raw == nullptr) {
+                std::fprintf(stderr, "redis_load: connection error: %s\n", c_->errstr);
+                std::exit(3);
+            }
+            auto* r = static_cast<redisReply*>(raw);
+            bool good = false;
+            switch (op.op) {
+            case Op::set: good = r->type == REDIS_REPLY_STATUS && std::strcmp(r->str, "OK") == 0; break;
+            case Op::get: good = (r->type == REDIS_REPLY_STRING) == op.expect; break;
+            case Op::del: good = r->type == REDIS_REPLY_INTEGER && r->integer == 1; break;
+            }
+            if (!good && errors_++ < 5) {
+                char key[64];
+                format_key(key, op.prefix, op.id);
+                std::fprintf(stderr, "redis_load: unexpected reply to %s %s (reply type %d)\n",
+                             op.op == Op::set ? "SET" : op.op == Op::get ? "GET" : "DEL", key, r->type);
+            }
+            freeReplyObject(r);
+        }
+        pending_.clear();
+    }
+
+private:
+    enum class Op { set, get, del };
+    struct Pending {
+        Op op;
+        std::uint64_t prefix, id;
+        bool expect;
+    };
+
+    void append(Op op, std::uint64_t p, std::uint64_t id, bool expect) {
+        char key[64];
+        const std::size_t len = format_key(key, p, id);
+        switch (op) {
+        case Op::set: redisAppendCommand(c_, "SET %b %b", key, len, key, len); break; // the value is the key
+        case Op::get: redisAppendCommand(c_, "GET %b", key, len); break;
+        case Op::del: redisAppendCommand(c_, "DEL %b", key, len); break;
+        }
+        pending_.push_back({op, p, id, expect});
+        if (pending_.size() >= pipeline_) flush();
+    }
+
+    redisContext* c_;
+    std::size_t pipeline_;
+    std::vector<Pending> pending_;
+    std::uint64_t errors_ = 0;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::string usage = std::string(workload::common_usage) + usage_text;
+    RedisOptions r;
+    const workload::Options o = workload::parse(argc, argv, "redis_load", usage.c_str(),
+        [&](const char* flag, const char* value) -> int {
+            auto need = [&] {
+                if (value == nullptr) workload::fail_usage("redis_load", std::string(flag) + " needs a value", usage.c_str());
+                return value;
+            };
+            if (std::strcmp(flag, "--host") == 0) { r.host = need(); return 2; }
+            if (std::strcmp(flag, "--port") == 0) {
+                r.port = static_cast<int>(workload::parse_uint("redis_load", usage.c_str(), flag, need(), 1, 65535));
+                return 2;
+            }
+            if (std::strcmp(flag, "--pipeline") == 0) {
+                r.pipeline = workload::parse_uint("redis_load", usage.c_str(), flag, need(), 1, 100000);
+                return 2;
+            }
+            if (std::strcmp(flag, "--flushdb") == 0) { r.flushdb = true; return 1; }
+            if (std::strcmp(flag, "--sample-out") == 0) { r.sample_out = need(); return 2; }
+            return 0;
+        });
+
+    redisContext* admin = connect(r);
+    if (r.flushdb) freeReplyObject(command(admin, "FLUSHDB"));
+    if (const long long size = integer_command(admin, "DBSIZE"); size != 0) {
+        std::fprintf(stderr, "redis_load: the database at %s:%d holds %lld keys; refusing to mix with them "
+                             "(--flushdb empties it first)\n", r.host.c_str(), r.port, size);
+        return 3;
+    }
+    std::printf("redis_load: %s:%d, %llu prefixes x %llu keys, %llu threads (one connection each, pipeline %zu), "
+                "%llu ops, %llu%% reads %s\n", r.host.c_str(), r.port, static_cast<unsigned long long>(o.prefixes),
+                static_cast<unsigned long long>(o.keys), static_cast<unsigned long long>(o.threads), r.pipeline,
+                static_cast<unsigned long long>(o.ops), static_cast<unsigned long long>(o.read_pct),
+                workload::dist_name(o.dist));
+
+    bool ok = false;
+    const auto trackers = workload::run(o, [&](std::size_t) { return RedisSession(r); }, ok);
+
+    // The server's truth against the trackers'.
+    std::uint64_t total = 0;
+    for (const auto& t : trackers) total += t->count();
+    const long long dbsize = integer_command(admin, "DBSIZE");
+    std::printf("tracker total: %llu\nserver DBSIZE: %lld\n", static_cast<unsigned long long>(total), dbsize);
+    if (dbsize < 0 || static_cast<std::uint64_t>(dbsize) != total) {
+        std::printf("MISMATCH: DBSIZE differs from the trackers' total\n");
+        ok = false;
+    }
+    std::FILE* sample_file = r.sample_out.empty() ? nullptr : std::fopen(r.sample_out.c_str(), "w");
+    if (!r.sample_out.empty() && sample_file == nullptr) {
+        std::fprintf(stderr, "redis_load: cannot write %s\n", r.sample_out.c_str());
+        return 3;
+    }
+    keyspace::Rng rng(o.seed ^ 0xc0ffee);
+    std::uint64_t sampled = 0, present = 0, disagree = 0;
+    for (std::uint64_t p = 0; p < trackers.size(); ++p) {
+        for (int i = 0; i < 500; ++i) {
+            const std::uint64_t id = rng.below(2 * o.keys); // loaded, inserted, deleted and never-used IDs alike
+            char key[64];
+            const std::size_t len = format_key(key, p, id);
+            const bool in_tracker = trackers[p]->exists(id);
+            const bool in_server = integer_command(admin, "EXISTS %b", key, len) == 1;
+            ++sampled;
+            present += in_tracker ? 1 : 0;
+            if (in_tracker != in_server) {
+                if (disagree++ < 5)
+                    std::printf("MISMATCH: %s: tracker %d, server %d\n", key, in_tracker, in_server);
+            }
+            if (sample_file) std::fprintf(sample_file, "%s %d\n", key, in_tracker ? 1 : 0);
+        }
+    }
+    if (sample_file) std::fclose(sample_file);
+    std::printf("sampled %llu IDs (%llu present, %llu absent): %llu disagree\n", static_cast<unsigned long long>(sampled),
+                static_cast<unsigned long long>(present), static_cast<unsigned long long>(sampled - present),
+                static_cast<unsigned long long>(disagree));
+    if (disagree != 0) ok = false;
+    redisFree(admin);
+    std::printf(ok ? "the server agrees with the trackers\n" : "VERIFICATION FAILED\n");
+    return ok ? 0 : 1;
+}

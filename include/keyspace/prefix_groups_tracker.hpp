@@ -1,0 +1,937 @@
+/** @file keyspace/prefix_groups_tracker.hpp
+ *  PrefixGroupsTracker: a registry of PrefixTrackers by prefix, with a lock-free lookup, and the group iterators
+ *  over many prefixes at once (horizontal, vertical, random, distribution streams, claims by policy, erase,
+ *  partitions). */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/detail/bits.hpp>
+#include <keyspace/iterators.hpp>
+#include <keyspace/prefix_tracker.hpp>
+#include <keyspace/sampling/access_distribution.hpp>
+#include <keyspace/sampling/rng.hpp>
+
+#include <algorithm>        // for std::max, std::min, std::push_heap, std::pop_heap, std::find
+#include <atomic>           // for std::atomic
+#include <bit>              // for std::bit_ceil
+#include <cstddef>          // for std::size_t, std::ptrdiff_t
+#include <cstdint>          // for std::uint64_t, std::uintptr_t
+#include <functional>       // for std::hash, std::greater
+#include <initializer_list> // for std::initializer_list
+#include <iterator>         // for std::input_iterator_tag, std::default_sentinel_t
+#include <limits>           // for std::numeric_limits
+#include <memory>           // for std::shared_ptr, std::weak_ptr, std::unique_ptr
+#include <mutex>            // for std::mutex, std::lock_guard
+#include <optional>         // for std::optional
+#include <stdexcept>        // for std::invalid_argument
+#include <string>           // for std::string
+#include <string_view>      // for std::string_view
+#include <utility>          // for std::pair, std::move
+#include <vector>           // for std::vector
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/// What PrefixGroupsTracker::try_add did.
+enum class AddResult {
+    Inserted,      ///< the prefix was free: a new tracker was registered
+    Existing,      ///< the prefix was taken by a tracker with an equal config: that tracker is returned
+    ConfigMismatch ///< the prefix was taken by a tracker with a different config: that tracker is returned
+};
+
+/// How a group write stream picks the tracker for each claim.
+enum class ClaimPolicy {
+    RoundRobin,     ///< cycle through the trackers in registration order
+    Random,         ///< a uniformly random tracker that is not full
+    WeightedRandom, ///< a random tracker, by the builder's weighted(...) (default ByUnsetCount), recomputed per claim
+    LeastLoaded,    ///< the tracker with the lowest count / key limit (ties: registration order)
+    MostLoaded      ///< the tracker with the highest count / key limit that is not full
+};
+
+/** The weight of a tracker for group random() and ClaimPolicy::WeightedRandom. The *key limit* of a tracker is
+ *  max_id (2^63 when unbounded), times max_sub_id (2^32 without one) for a hierarchical tracker: the keys it can
+ *  ever hold, not its rounded bitmap capacity. */
+enum class PrefixWeight {
+    Uniform,     ///< every tracker alike
+    ByCapacity,  ///< the key limit
+    ByCount,     ///< keys present
+    ByUnsetCount ///< key limit minus keys present
+};
+
+/// One key of a group iteration. `prefix` views the tracker's own prefix string, kept alive by the iterator.
+struct GroupItem {
+    std::string_view prefix;
+    std::uint64_t id;
+    std::uint64_t sub_id;
+    friend bool operator==(const GroupItem&, const GroupItem&) = default;
+};
+
+namespace detail {
+
+/// One registration: immutable once published, except `owner`, which only writers touch (under the mutex).
+struct GroupEntry {
+    GroupEntry(TrackerConfig c, std::shared_ptr<PrefixTracker> t, std::uint64_t h)
+        : config(std::move(c)), weak(t), owner(std::move(t)), hash(h) {}
+    const TrackerConfig config;              // config.prefix() is the key
+    const std::weak_ptr<PrefixTracker> weak; // what readers turn into a shared_ptr (never modified)
+    std::shared_ptr<PrefixTracker> owner;    // the registry's own reference; writers only
+    const std::uint64_t hash;
+};
+
+/// An open-addressing table (linear probing, power-of-two size) of pointers to entries. Load (entries plus
+/// tombstones) stays at most 1/2, so every probe sequence meets a null slot.
+struct GroupTable {
+    explicit GroupTable(std::size_t capacity)
+        : mask(capacity - 1), slots(new std::atomic<const GroupEntry*>[capacity]) {
+        for (std::size_t i = 0; i < capacity; ++i) slots[i].store(nullptr, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::size_t capacity() const noexcept { return mask + 1; }
+    std::size_t mask;
+    std::unique_ptr<std::atomic<const GroupEntry*>[]> slots;
+};
+
+/// A removed slot: probes pass over it. Only ever compared, never dereferenced.
+inline const GroupEntry* group_tombstone() noexcept {
+    return reinterpret_cast<const GroupEntry*>(static_cast<std::uintptr_t>(alignof(GroupEntry)));
+}
+
+[[nodiscard]] inline std::uint64_t group_hash(std::string_view s) noexcept {
+    return static_cast<std::uint64_t>(std::hash<std::string_view>{}(s));
+}
+
+[[nodiscard]] inline double key_limit(const PrefixTracker& t) noexcept {
+    const double ids = static_cast<double>(t.max_id().value_or(max_supported_id));
+    return t.is_hierarchical() ? ids * static_cast<double>(t.max_sub_id().value_or(max_table_sub_id)) : ids;
+}
+
+[[nodiscard]] inline double prefix_weight(const PrefixTracker& t, PrefixWeight w) noexcept {
+    switch (w) {
+    case PrefixWeight::Uniform: return 1.0;
+    case PrefixWeight::ByCapacity: return key_limit(t);
+    case PrefixWeight::ByCount: return static_cast<double>(t.count());
+    case PrefixWeight::ByUnsetCount: return std::max(0.0, key_limit(t) - static_cast<double>(t.count()));
+    }
+    return 1.0;
+}
+
+/** Draws indices in [0, k) with probability ∝ weight among the alive ones (uniformly among them when their
+ *  weights sum to zero). Cumulative weights are rebuilt only when an index dies: a draw is one uniform and a
+ *  binary search. */
+class WeightedPicker {
+public:
+    WeightedPicker() = default;
+    explicit WeightedPicker(std::vector<double> weights)
+        : weights_(std::move(weights)), alive_(weights_.size(), 1), alive_count_(weights_.size()) {
+        rebuild();
+    }
+    /// A draw ∝ other weights (one per index) among the alive indices, in O(k) without touching the table.
+    std::size_t pick_with(Rng& rng, const std::vector<double>& w) {
+        double total = 0;
+        for (std::size_t i = 0; i < w.size(); ++i)
+            if (alive_[i] && w[i] > 0) total += w[i];
+        if (total > 0) {
+            const double u = rng.uniform01() * total;
+            double acc = 0;
+            std::size_t last = 0;
+            for (std::size_t i = 0; i < w.size(); ++i) {
+                if (!alive_[i] || !(w[i] > 0)) continue;
+                acc += w[i];
+                last = i;
+                if (u < acc) return i;
+            }
+            return last; // u rounded up to total
+        }
+        std::uint64_t k = rng.below(alive_count_);
+        for (std::size_t i = 0; i < alive_.size(); ++i)
+            if (alive_[i] && k-- == 0) return i;
+        return 0; // unreachable: alive_count_ counts alive_
+    }
+    [[nodiscard]] std::size_t alive_count() const noexcept { return alive_count_; }
+    [[nodiscard]] bool alive(std::size_t i) const noexcept { return alive_[i] != 0; }
+    void kill(std::size_t i) {
+        if (!alive_[i]) return;
+        alive_[i] = 0;
+        --alive_count_;
+        rebuild();
+    }
+    /// Requires alive_count() > 0.
+    std::size_t pick(Rng& rng) {
+        if (uniform_) return alive_list_[static_cast<std::size_t>(rng.below(alive_list_.size()))];
+        const double u = rng.uniform01() * total_; // total_ > 0 here
+        const auto it = std::upper_bound(cum_.begin(), cum_.end(), u); // dead indices add no width
+        if (it != cum_.end()) return static_cast<std::size_t>(it - cum_.begin());
+        return last_; // u rounded up to total_
+    }
+
+private:
+    // Equal weights among the alive (or all zero): a draw is one bounded integer, no search.
+    void rebuild() {
+        cum_.resize(weights_.size());
+        alive_list_.clear();
+        total_ = 0;
+        uniform_ = true;
+        for (std::size_t i = 0; i < weights_.size(); ++i) {
+            if (alive_[i]) {
+                if (!alive_list_.empty() && weights_[i] != weights_[alive_list_.front()]) uniform_ = false;
+                alive_list_.push_back(i);
+            }
+            if (alive_[i] && weights_[i] > 0) {
+                total_ += weights_[i];
+                last_ = i;
+            }
+            cum_[i] = total_;
+        }
+        if (total_ <= 0) uniform_ = true;
+    }
+
+    std::vector<double> weights_, cum_;
+    std::vector<std::size_t> alive_list_;
+    bool uniform_ = true;
+    std::vector<char> alive_;
+    std::size_t alive_count_ = 0, last_ = 0;
+    double total_ = 0;
+};
+
+[[noreturn]] KEYSPACE_NOINLINE inline void throw_group(const std::string& what) { throw std::invalid_argument(what); }
+
+inline void check_group_slice(const char* fn, std::uint64_t i, std::uint64_t n) {
+    if (n == 0) throw_group(std::string(fn) + ": n must be at least 1, got 0");
+    if (i >= n)
+        throw_group(std::string(fn) + ": i must be below n, got i = " + std::to_string(i) + ", n = " + std::to_string(n));
+}
+
+/** next() in terms of an input range of GroupItem (the group iterators' common surface). */
+template <class Derived>
+class GroupIteratorBase {
+public:
+    class iterator {
+    public:
+        using value_type = GroupItem;
+        using difference_type = std::ptrdiff_t;
+        using iterator_concept = std::input_iterator_tag;
+        iterator() = default;
+        explicit iterator(Derived* it) : it_(it), cur_(it->next()) {}
+        const GroupItem& operator*() const noexcept { return *cur_; }
+        const GroupItem* operator->() const noexcept { return &*cur_; }
+        iterator& operator++() {
+            cur_ = it_->next();
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator& i, std::default_sentinel_t) noexcept { return !i.cur_.has_value(); }
+
+    private:
+        Derived* it_ = nullptr;
+        std::optional<GroupItem> cur_;
+    };
+    iterator begin() { return iterator(static_cast<Derived*>(this)); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+};
+
+} // namespace detail
+
+class GroupIteratorBuilder;
+
+/** A group read iterator (from GroupIteratorBuilder::build() and partition()): one of
+ *  - horizontal: every matching key of the first tracker (its sequential order), then the next tracker's;
+ *  - vertical: ID by ID across the trackers: for each ID ascending, that ID's keys in each tracker in registration
+ *    order (hierarchical: all of its pairs, by sub_id). A heap over the trackers: O(log k) per key for k trackers;
+ *  - random (permutation): every matching key of every tracker exactly once. Each tracker is walked by its own
+ *    random() iterator (a true permutation of its matching keys); each output comes from a tracker drawn with
+ *    probability ∝ its weight (Uniform unless weighted(...) was given; weights are taken when the iterator is
+ *    built) among those not yet exhausted, so no tracker's keys are clustered at one end of the sequence;
+ *  - random with distribution(d): an endless stream with replacement: a tracker drawn as above, then an ID drawn
+ *    from d over that tracker's range (see GroupIteratorBuilder::distribution).
+ *  `limit(n)` bounds the total. Items view the trackers' prefixes, which the iterator keeps alive. Move-only. */
+class GroupIter : public detail::GroupIteratorBase<GroupIter> {
+public:
+    GroupIter(GroupIter&&) noexcept = default;
+    GroupIter& operator=(GroupIter&&) noexcept = default;
+    GroupIter(const GroupIter&) = delete;
+    GroupIter& operator=(const GroupIter&) = delete;
+
+    /// The next item, or std::nullopt at the end.
+    std::optional<GroupItem> next() {
+        if (left_ == 0) return std::nullopt;
+        std::optional<GroupItem> r;
+        switch (order_) {
+        case Order::Horizontal: r = next_horizontal(); break;
+        case Order::Vertical: r = next_vertical(); break;
+        case Order::Random: r = next_random(); break;
+        case Order::Stream: r = next_stream(); break;
+        }
+        if (!r) {
+            left_ = 0;
+            return std::nullopt;
+        }
+        if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_;
+        return r;
+    }
+    [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0; }
+
+private:
+    friend class GroupIteratorBuilder;
+    enum class Order : std::uint8_t { Horizontal, Vertical, Random, Stream };
+
+    struct Lane {
+        std::shared_ptr<PrefixTracker> tracker;
+        std::optional<SequentialIter> seq;
+        std::optional<RandomIter> rnd;
+        std::optional<Sampler> sampler;
+        std::optional<Key> peek;
+        std::uint64_t b = 0, e = 0; // stream mode: the ID range
+        Rng rng{0};                 // stream mode: this lane's draws
+    };
+
+    GroupIter(Order order, std::vector<Lane> lanes, std::vector<double> weights, detail::Filter f,
+              std::uint64_t limit, std::uint64_t seed)
+        : order_(order), lanes_(std::move(lanes)), picker_(std::move(weights)), filter_(f), left_(limit),
+          rng_(Rng::stream(seed, ~0ull)) {
+        if (order_ == Order::Vertical) {
+            heap_.reserve(lanes_.size());
+            for (std::size_t i = 0; i < lanes_.size(); ++i) advance_vertical(i);
+        }
+    }
+
+    [[nodiscard]] GroupItem item(std::size_t lane, Key k) const noexcept {
+        return GroupItem{lanes_[lane].tracker->prefix(), k.id, k.sub_id};
+    }
+
+    std::optional<GroupItem> next_horizontal() {
+        for (; cur_ < lanes_.size(); ++cur_)
+            if (auto k = lanes_[cur_].seq->next()) return item(cur_, *k);
+        return std::nullopt;
+    }
+
+    // Min-heap on (id, lane): ties go to the earlier registration.
+    void advance_vertical(std::size_t i) {
+        if (auto k = lanes_[i].seq->next()) {
+            lanes_[i].peek = k;
+            heap_.emplace_back(k->id, i);
+            std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+        }
+    }
+    std::optional<GroupItem> next_vertical() {
+        if (heap_.empty()) return std::nullopt;
+        std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+        const std::size_t i = heap_.back().second;
+        heap_.pop_back();
+        const Key k = *lanes_[i].peek;
+        advance_vertical(i);
+        return item(i, k);
+    }
+
+    std::optional<GroupItem> next_random() {
+        while (picker_.alive_count() > 0) {
+            const std::size_t i = picker_.pick(rng_);
+            if (auto k = lanes_[i].rnd->next()) return item(i, *k);
+            picker_.kill(i);
+        }
+        return std::nullopt;
+    }
+
+    std::optional<GroupItem> next_stream() {
+        while (picker_.alive_count() > 0) {
+            const std::size_t i = picker_.pick(rng_);
+            if (auto k = draw(lanes_[i])) return item(i, *k);
+            picker_.kill(i); // no matching key in its range
+        }
+        return std::nullopt;
+    }
+
+    // Whether id passes the filter (hierarchical trackers: by id_exists).
+    [[nodiscard]] bool matches(const PrefixTracker& t, std::uint64_t id) const {
+        if (filter_ == detail::Filter::All) return true;
+        return t.exists(id) == (filter_ == detail::Filter::SetOnly);
+    }
+    // The key reported for a matching id: a hierarchical set_only stream reports the id's first sub-ID.
+    [[nodiscard]] Key key_for(const PrefixTracker& t, std::uint64_t id) const {
+        if (t.is_hierarchical() && filter_ == detail::Filter::SetOnly)
+            if (auto k = t.iter().range(id, id + 1).set_only().sequential().next()) return *k;
+        return Key{id, 0};
+    }
+    // The first matching id in [from, to), scanning.
+    [[nodiscard]] std::optional<std::uint64_t> first_match(const PrefixTracker& t, std::uint64_t from,
+                                                           std::uint64_t to) const {
+        if (from >= to) return std::nullopt;
+        if (filter_ == detail::Filter::All) return from;
+        if (filter_ == detail::Filter::SetOnly || !t.is_hierarchical()) {
+            auto b = t.iter().range(from, to);
+            b = filter_ == detail::Filter::SetOnly ? b.set_only() : b.unset_only();
+            if (auto k = b.sequential().next()) return k->id;
+            return std::nullopt;
+        }
+        for (std::uint64_t id = from; id < to; ++id) // hierarchical unset_only: an ID without pairs
+            if (!t.id_exists(id)) return id;
+        return std::nullopt;
+    }
+    // The highest ID in [b, e) that has a key (recency distributions count back from it).
+    [[nodiscard]] static std::optional<std::uint64_t> newest(const PrefixTracker& t, std::uint64_t b, std::uint64_t e) {
+        const AtomicBitmap& bits = detail::TrackerAccess::bits(t);
+        const std::uint64_t k = detail::TrackerAccess::table_mode(t) ? 1 : t.max_sub_id().value_or(1);
+        const auto last = bits.find_prev_set(e > max_supported_id / k ? max_supported_id : e * k);
+        if (!last || *last / k < b) return std::nullopt;
+        return *last / k;
+    }
+    std::optional<Key> draw(Lane& l) {
+        const PrefixTracker& t = *l.tracker;
+        if (l.b >= l.e) return std::nullopt;
+        std::uint64_t top = l.e - 1; // recency: rank r is ID top - r
+        const bool recency = l.sampler->is_recency();
+        if (recency) {
+            const auto n = newest(t, l.b, l.e);
+            if (!n) {
+                if (filter_ == detail::Filter::SetOnly) return std::nullopt;
+                top = l.e - 1;
+            } else {
+                top = *n;
+            }
+            l.sampler->set_n(top - l.b + 1);
+        }
+        std::uint64_t id = l.b;
+        for (int tries = 0; tries < 64; ++tries) {
+            const std::uint64_t r = (*l.sampler)(l.rng);
+            id = recency ? top - r : l.b + r;
+            if (matches(t, id)) return key_for(t, id);
+        }
+        // 64 misses: the next matching ID after the drawn one, wrapping to the range start.
+        auto m = first_match(t, id + 1, l.e);
+        if (!m) m = first_match(t, l.b, id + 1);
+        if (!m) return std::nullopt;
+        return key_for(t, *m);
+    }
+
+    Order order_;
+    std::vector<Lane> lanes_;
+    detail::WeightedPicker picker_;
+    detail::Filter filter_;
+    std::uint64_t left_;
+    Rng rng_;
+    std::size_t cur_ = 0;
+    std::vector<std::pair<std::uint64_t, std::size_t>> heap_;
+};
+
+/** A group claim stream (GroupIteratorBuilder::write(policy)): each next() picks a tracker by the policy and claims
+ *  one absent key in it atomically (unset -> set), unique across all threads and streams. Each tracker is served by
+ *  its continue_write() stream over the builder's range, so the group streams of all threads share each tracker's
+ *  progress (512 IDs per atomic) and a claim lost to another thread is retried on the next candidate. A tracker
+ *  whose stream ends (its range was found full, after a sweep for keys freed meanwhile) is no longer eligible;
+ *  next() returns std::nullopt only when every eligible tracker is full (or the limit is reached).
+ *  Costs: O(1) per claim for RoundRobin and Random; O(k) count() reads for the others (k trackers).
+ *  A hierarchical tracker without max_id and max_sub_id has more than 2^64 keys in its default write space: give
+ *  the builder a range(), else write() throws std::invalid_argument (as its own continue_write() would).
+ *  Move-only. */
+class GroupWriteIter : public detail::GroupIteratorBase<GroupWriteIter> {
+public:
+    GroupWriteIter(GroupWriteIter&&) noexcept = default;
+    GroupWriteIter& operator=(GroupWriteIter&&) noexcept = default;
+    GroupWriteIter(const GroupWriteIter&) = delete;
+    GroupWriteIter& operator=(const GroupWriteIter&) = delete;
+
+    std::optional<GroupItem> next() {
+        while (left_ > 0 && picker_.alive_count() > 0) {
+            const std::size_t i = choose();
+            if (auto k = writers_[i].next()) {
+                if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_;
+                rr_ = i + 1 == writers_.size() ? 0 : i + 1;
+                return GroupItem{trackers_[i]->prefix(), k->id, k->sub_id};
+            }
+            picker_.kill(i); // full
+        }
+        left_ = 0;
+        return std::nullopt;
+    }
+    [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0 || picker_.alive_count() == 0; }
+
+private:
+    friend class GroupIteratorBuilder;
+    GroupWriteIter(std::vector<std::shared_ptr<PrefixTracker>> trackers, std::vector<WriteIter> writers,
+                   ClaimPolicy policy, PrefixWeight weight, std::uint64_t limit, std::uint64_t seed)
+        : trackers_(std::move(trackers)), writers_(std::move(writers)), policy_(policy), weight_(weight),
+          left_(limit), rng_(Rng::stream(seed, ~0ull)), picker_(std::vector<double>(writers_.size(), 1.0)),
+          weights_(writers_.size(), 0.0) {}
+
+    [[nodiscard]] double fill(std::size_t i) const noexcept {
+        return static_cast<double>(trackers_[i]->count()) / detail::key_limit(*trackers_[i]);
+    }
+    std::size_t choose() {
+        const std::size_t k = writers_.size();
+        switch (policy_) {
+        case ClaimPolicy::RoundRobin:
+            for (std::size_t j = 0; j < k; ++j) {
+                const std::size_t i = (rr_ + j) % k;
+                if (picker_.alive(i)) return i;
+            }
+            break;
+        case ClaimPolicy::Random: return picker_.pick(rng_); // weights all 1
+        case ClaimPolicy::WeightedRandom: {
+            // The weights move with every claim: recomputed per claim, O(k).
+            for (std::size_t i = 0; i < k; ++i) weights_[i] = detail::prefix_weight(*trackers_[i], weight_);
+            return picker_.pick_with(rng_, weights_);
+        }
+        case ClaimPolicy::LeastLoaded:
+        case ClaimPolicy::MostLoaded: {
+            std::size_t best = k;
+            double best_fill = 0;
+            for (std::size_t i = 0; i < k; ++i) {
+                if (!picker_.alive(i)) continue;
+                const double f = fill(i);
+                if (best == k || (policy_ == ClaimPolicy::LeastLoaded ? f < best_fill : f > best_fill))
+                    best = i, best_fill = f;
+            }
+            return best;
+        }
+        }
+        for (std::size_t i = 0; i < k; ++i)
+            if (picker_.alive(i)) return i;
+        return 0;
+    }
+
+    std::vector<std::shared_ptr<PrefixTracker>> trackers_;
+    std::vector<WriteIter> writers_;
+    ClaimPolicy policy_;
+    PrefixWeight weight_;
+    std::uint64_t left_;
+    Rng rng_;
+    detail::WeightedPicker picker_; // alive = not full
+    std::vector<double> weights_;   // WeightedRandom's scratch
+    std::size_t rr_ = 0;
+};
+
+/** A group erase iterator: removes present keys atomically and yields them, tracker by tracker in registration
+ *  order. It holds every selected tracker's erase slot (one EraseIter per tracker at a time) until destroyed.
+ *  Move-only. */
+class GroupEraseIter : public detail::GroupIteratorBase<GroupEraseIter> {
+public:
+    GroupEraseIter(GroupEraseIter&&) noexcept = default;
+    GroupEraseIter& operator=(GroupEraseIter&&) noexcept = default;
+    GroupEraseIter(const GroupEraseIter&) = delete;
+    GroupEraseIter& operator=(const GroupEraseIter&) = delete;
+
+    std::optional<GroupItem> next() {
+        for (; left_ > 0 && cur_ < erasers_.size(); ++cur_)
+            if (auto k = erasers_[cur_].next()) {
+                --left_;
+                return GroupItem{trackers_[cur_]->prefix(), k->id, k->sub_id};
+            }
+        left_ = 0;
+        return std::nullopt;
+    }
+    [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0; }
+
+private:
+    friend class GroupIteratorBuilder;
+    GroupEraseIter(std::vector<std::shared_ptr<PrefixTracker>> trackers, std::vector<EraseIter> erasers,
+                   std::uint64_t limit)
+        : trackers_(std::move(trackers)), erasers_(std::move(erasers)), left_(limit) {}
+
+    std::vector<std::shared_ptr<PrefixTracker>> trackers_;
+    std::vector<EraseIter> erasers_;
+    std::uint64_t left_;
+    std::size_t cur_ = 0;
+};
+
+/** The group iterator builder (PrefixGroupsTracker::iter()). It holds the trackers registered when iter() was
+ *  called, in registration order, by shared_ptr; every modifier returns a new builder (value semantics).
+ *
+ *  Modifiers: set_only() / unset_only() (default: every key), horizontal() (default) / vertical() / random(),
+ *  weighted(w), prefixes({...}) (a subset, kept in registration order; an unknown or empty name throws
+ *  std::invalid_argument), range(b, e) (each tracker's ID range, clamped to it; default: each tracker's own default
+ *  range, see IteratorBuilder), seed(s) (same seed => same sequence in every process; without it a fresh seed),
+ *  limit(n) (at most n items in total), distribution(d).
+ *  Terminals: build(), write(policy), erase(), partition(i, n), partitioned(n). Bad arguments throw
+ *  std::invalid_argument naming them. Thread safety: a builder is a value; iterators are for one thread each. */
+class GroupIteratorBuilder {
+public:
+    explicit GroupIteratorBuilder(std::vector<std::shared_ptr<PrefixTracker>> trackers)
+        : trackers_(std::make_shared<const std::vector<std::shared_ptr<PrefixTracker>>>(std::move(trackers))) {}
+
+    [[nodiscard]] GroupIteratorBuilder set_only() const { return with([](auto& c) { c.filter_ = detail::Filter::SetOnly; }); }
+    [[nodiscard]] GroupIteratorBuilder unset_only() const {
+        return with([](auto& c) { c.filter_ = detail::Filter::UnsetOnly; });
+    }
+    /// Every key of one tracker, then the next tracker's (the default).
+    [[nodiscard]] GroupIteratorBuilder horizontal() const { return with([](auto& c) { c.order_ = GroupIter::Order::Horizontal; }); }
+    /// ID by ID across the trackers (hierarchical: every pair of the ID).
+    [[nodiscard]] GroupIteratorBuilder vertical() const { return with([](auto& c) { c.order_ = GroupIter::Order::Vertical; }); }
+    /// Every matching key once, trackers interleaved at random by weight (see GroupIter); with distribution(d), an
+    /// endless stream.
+    [[nodiscard]] GroupIteratorBuilder random() const { return with([](auto& c) { c.order_ = GroupIter::Order::Random; }); }
+    /// Tracker weights for random() (default Uniform) and ClaimPolicy::WeightedRandom (default ByUnsetCount).
+    [[nodiscard]] GroupIteratorBuilder weighted(PrefixWeight w) const { return with([w](auto& c) { c.weight_ = w; }); }
+    /// Only these prefixes (in registration order). Unknown or empty names throw std::invalid_argument.
+    [[nodiscard]] GroupIteratorBuilder prefixes(std::initializer_list<std::string_view> names) const {
+        std::vector<std::shared_ptr<PrefixTracker>> keep;
+        for (std::string_view n : names) {
+            if (n.empty()) detail::throw_group("GroupIteratorBuilder::prefixes: empty prefix");
+            bool found = false;
+            for (const auto& t : *trackers_) found = found || t->prefix() == n;
+            if (!found)
+                detail::throw_group("GroupIteratorBuilder::prefixes: unknown prefix '" + std::string(n) + "'");
+        }
+        for (const auto& t : *trackers_)
+            if (std::find(names.begin(), names.end(), std::string_view(t->prefix())) != names.end()) keep.push_back(t);
+        auto c = *this;
+        c.trackers_ = std::make_shared<const std::vector<std::shared_ptr<PrefixTracker>>>(std::move(keep));
+        return c;
+    }
+    /// Each tracker's IDs [b, e), clamped to its own bounds. b > e throws std::invalid_argument.
+    [[nodiscard]] GroupIteratorBuilder range(std::uint64_t b, std::uint64_t e) const {
+        if (b > e) detail::throw_invalid_range("GroupIteratorBuilder::range", b, e);
+        return with([b, e](auto& c) { c.range_ = std::pair{b, e}; });
+    }
+    [[nodiscard]] GroupIteratorBuilder seed(std::uint64_t s) const { return with([s](auto& c) { c.seed_ = s; }); }
+    /// At most n items in total.
+    [[nodiscard]] GroupIteratorBuilder limit(std::uint64_t n) const { return with([n](auto& c) { c.limit_ = n; }); }
+    /** With random() only: an endless stream with replacement. Each item: a tracker drawn by weight, then a rank r
+     *  from d.make_sampler(n) over that tracker's ID range [b, e) (n = e - b), mapped to ID b + r (recency kinds:
+     *  the highest ID with a key in the range, minus r). A drawn ID that fails the filter is redrawn; after 64
+     *  consecutive misses the next matching ID after the drawn one is taken (wrapping), a bias at very low density.
+     *  Filters of hierarchical trackers apply per ID (id_exists); a set_only draw reports the ID's first sub-ID,
+     *  the others sub-ID 0. A tracker with no matching ID leaves the stream; the stream ends when none is left.
+     *  With any order or terminal but random().build(): std::invalid_argument. */
+    [[nodiscard]] GroupIteratorBuilder distribution(AccessDistribution d) const {
+        return with([d](auto& c) { c.distribution_ = d; });
+    }
+
+    // ---- terminals --------------------------------------------------------------------------------------------
+
+    /// The read iterator in the chosen order.
+    [[nodiscard]] GroupIter build() const {
+        const std::uint64_t seed = the_seed();
+        std::vector<GroupIter::Lane> lanes;
+        lanes.reserve(trackers_->size());
+        std::vector<double> weights;
+        GroupIter::Order order = order_;
+        if (distribution_) {
+            if (order_ != GroupIter::Order::Random)
+                detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
+            order = GroupIter::Order::Stream;
+        }
+        for (std::size_t i = 0; i < trackers_->size(); ++i) {
+            const auto& t = (*trackers_)[i];
+            GroupIter::Lane l;
+            l.tracker = t;
+            const std::uint64_t lane_seed = detail::mix_seed(seed, i);
+            if (order == GroupIter::Order::Stream) {
+                std::uint64_t e = t->max_id() ? *t->max_id() : t->capacity();
+                std::uint64_t b = 0;
+                if (range_) b = range_->first, e = std::min(e, range_->second);
+                l.b = std::min(b, e), l.e = e;
+                l.sampler = distribution_->make_sampler(std::max<std::uint64_t>(l.e - l.b, 1), lane_seed);
+                l.rng = Rng(lane_seed);
+            } else if (order == GroupIter::Order::Random) {
+                l.rnd.emplace(tracker_builder(*t).seed(lane_seed).random());
+            } else {
+                l.seq.emplace(tracker_builder(*t).sequential());
+            }
+            weights.push_back(detail::prefix_weight(*t, weight_.value_or(PrefixWeight::Uniform)));
+            lanes.push_back(std::move(l));
+        }
+        return GroupIter(order, std::move(lanes), std::move(weights), filter_, limit(), seed);
+    }
+
+    /// Claims absent keys by policy (see GroupWriteIter). set_only() or distribution() throws std::invalid_argument.
+    [[nodiscard]] GroupWriteIter write(ClaimPolicy policy) const {
+        if (filter_ == detail::Filter::SetOnly)
+            detail::throw_group("GroupIteratorBuilder::write: write streams claim absent keys; set_only() does not apply");
+        if (distribution_) detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
+        std::vector<WriteIter> writers;
+        writers.reserve(trackers_->size());
+        for (const auto& t : *trackers_) writers.push_back(tracker_builder(*t).continue_write());
+        return GroupWriteIter(*trackers_, std::move(writers), policy, weight_.value_or(PrefixWeight::ByUnsetCount),
+                              limit(), the_seed());
+    }
+
+    /// Removes and yields present keys, horizontally; std::nullopt while another erase iterator of any of the
+    /// trackers lives (nothing is held then). distribution() throws std::invalid_argument.
+    [[nodiscard]] std::optional<GroupEraseIter> erase() const {
+        if (distribution_) detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
+        std::vector<EraseIter> erasers;
+        erasers.reserve(trackers_->size());
+        for (const auto& t : *trackers_) {
+            auto e = tracker_builder(*t).erase();
+            if (!e) return std::nullopt; // the ones taken so far are released here
+            erasers.push_back(std::move(*e));
+        }
+        return GroupEraseIter(*trackers_, std::move(erasers), limit());
+    }
+
+    /// The i-th of n partitions, horizontally whatever the order: the i-th slice of every tracker's range (see
+    /// IteratorBuilder::slice; no overflow for any range), tracker after tracker. The n partitions are disjoint
+    /// and cover every key. n = 0 or i >= n throws std::invalid_argument.
+    [[nodiscard]] GroupIter partition(std::uint64_t i, std::uint64_t n) const {
+        detail::check_group_slice("GroupIteratorBuilder::partition", i, n);
+        if (distribution_) detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
+        std::vector<GroupIter::Lane> lanes;
+        lanes.reserve(trackers_->size());
+        for (const auto& t : *trackers_) {
+            GroupIter::Lane l;
+            l.tracker = t;
+            l.seq.emplace(tracker_builder(*t).slice(i, n).sequential());
+            lanes.push_back(std::move(l));
+        }
+        return GroupIter(GroupIter::Order::Horizontal, std::move(lanes), {}, filter_, limit(), 0);
+    }
+    /// All n partitions. n = 0 throws std::invalid_argument.
+    [[nodiscard]] std::vector<GroupIter> partitioned(std::uint64_t n) const {
+        detail::check_group_slice("GroupIteratorBuilder::partitioned", 0, n);
+        std::vector<GroupIter> out;
+        out.reserve(static_cast<std::size_t>(n));
+        for (std::uint64_t i = 0; i < n; ++i) out.push_back(partition(i, n));
+        return out;
+    }
+
+private:
+    template <class F>
+    [[nodiscard]] GroupIteratorBuilder with(F f) const {
+        auto c = *this;
+        f(c);
+        return c;
+    }
+    [[nodiscard]] std::uint64_t limit() const noexcept { return limit_.value_or(std::numeric_limits<std::uint64_t>::max()); }
+    [[nodiscard]] std::uint64_t the_seed() const noexcept { return seed_ ? *seed_ : detail::fresh_seed(); }
+    [[nodiscard]] IteratorBuilder tracker_builder(const PrefixTracker& t) const {
+        IteratorBuilder b = t.iter();
+        if (range_) b = b.range(range_->first, range_->second);
+        if (filter_ == detail::Filter::SetOnly) b = b.set_only();
+        if (filter_ == detail::Filter::UnsetOnly) b = b.unset_only();
+        return b;
+    }
+
+    std::shared_ptr<const std::vector<std::shared_ptr<PrefixTracker>>> trackers_;
+    detail::Filter filter_ = detail::Filter::All;
+    GroupIter::Order order_ = GroupIter::Order::Horizontal;
+    std::optional<PrefixWeight> weight_;
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> range_;
+    std::optional<std::uint64_t> seed_, limit_;
+    std::optional<AccessDistribution> distribution_;
+};
+
+/** A registry of PrefixTrackers by prefix, shared by many threads.
+ *
+ *  Lookup. get(prefix) takes no lock: it loads the current table (acquire), probes an open-addressing table of
+ *  atomic pointers to immutable entries (acquire loads, a heterogeneous std::string_view compare) and turns the
+ *  entry's std::weak_ptr into the returned std::shared_ptr: the only atomic write is that reference count
+ *  increment (a compare-and-swap). Keep the pointer in a worker rather than calling get per operation.
+ *  Writers (add, try_add, get_or_create's insertion, remove, clear) are serialized by a mutex and publish slots and
+ *  tables with release stores; prefixes(), size(), total_count() and iter() take that mutex briefly too.
+ *
+ *  Ownership. The registry holds one std::shared_ptr per registered tracker; remove() hands that reference to its
+ *  caller and clear() drops them all, so a tracker lives exactly as long as somebody (the registry, a worker, an
+ *  iterator) holds it. An entry itself keeps only a weak_ptr, so a reader racing with remove() either gets the
+ *  tracker (its get linearizes before the removal) or null (after it).
+ *
+ *  Reclamation. A reader may still be reading a removed entry, or a table that a resize replaced, for an unbounded
+ *  time, and readers announce nothing; so retired entries and tables are kept and freed when the registry is
+ *  destroyed (no epochs or hazard pointers on the read path). The cost is bounded and small: an add/remove cycle
+ *  retains one entry (about 130 bytes, plus the prefix when longer than the small-string buffer) and the tracker's
+ *  control block (24 bytes; the tracker and its bitmap are freed when the last holder lets go), plus the tables
+ *  retired by the rehashes that tombstones trigger: a table of c slots (8 bytes each) is replaced after at least
+ *  c/2 - live tombstones, at most 32 bytes per cycle amortized (re-adding a removed prefix usually reuses its
+ *  tombstone and costs no table at all). About 200 bytes per cycle with allocator overhead, so a million cycles
+ *  keep about 200 MB until destruction: a registry is meant for a workload's prefixes, not for churning millions.
+ *
+ *  Prefixes must be non-empty (std::invalid_argument from add, try_add and get_or_create; get and remove answer
+ *  null for ""). Non-copyable and non-movable; the static factories return prvalues. */
+class PrefixGroupsTracker {
+public:
+    PrefixGroupsTracker() : PrefixGroupsTracker(std::nullopt) {}
+    /// get_or_create makes simple trackers bounded by max_id (1 <= max_id <= 2^63, else std::invalid_argument).
+    [[nodiscard]] static PrefixGroupsTracker with_default_max_id(std::uint64_t max_id) {
+        return PrefixGroupsTracker(TrackerConfig::simple("").with_max_id(max_id));
+    }
+    /// get_or_create makes trackers with this config (its prefix is replaced by the requested one).
+    [[nodiscard]] static PrefixGroupsTracker with_default_config(TrackerConfig config) {
+        return PrefixGroupsTracker(std::move(config));
+    }
+    ~PrefixGroupsTracker() { delete table_.load(std::memory_order_relaxed); }
+    PrefixGroupsTracker(const PrefixGroupsTracker&) = delete;
+    PrefixGroupsTracker& operator=(const PrefixGroupsTracker&) = delete;
+
+    /// Registers a tracker for config.prefix(); when the prefix is taken, returns the registered tracker instead.
+    std::shared_ptr<PrefixTracker> add(TrackerConfig config) { return try_add(std::move(config)).first; }
+
+    /// Like add, and says what it did (Inserted, Existing with an equal config, or ConfigMismatch).
+    std::pair<std::shared_ptr<PrefixTracker>, AddResult> try_add(TrackerConfig config) {
+        check_prefix("PrefixGroupsTracker::add", config.prefix());
+        std::lock_guard<std::mutex> lock(mutex_);
+        const GroupTable& t = *table_.load(std::memory_order_relaxed); // writers only change it under the mutex
+        const std::uint64_t h = detail::group_hash(config.prefix());
+        if (const auto* e = find(t, config.prefix(), h))
+            return {e->owner, e->config == config ? AddResult::Existing : AddResult::ConfigMismatch};
+        return {insert(std::move(config), h), AddResult::Inserted};
+    }
+
+    /// The tracker for prefix, or null. Takes no lock (see the class note); "" answers null.
+    [[nodiscard]] std::shared_ptr<PrefixTracker> get(std::string_view prefix) const {
+        // Acquire pairs with the release stores of table_ in rehash() and reset_table(): the table's slots as
+        // filled before publication are visible.
+        const GroupTable& t = *table_.load(std::memory_order_acquire);
+        const std::uint64_t h = detail::group_hash(prefix);
+        for (std::size_t i = static_cast<std::size_t>(h) & t.mask;; i = (i + 1) & t.mask) {
+            // Acquire pairs with the release store in insert(): the entry's construction is visible.
+            const GroupEntry* e = t.slots[i].load(std::memory_order_acquire);
+            if (e == nullptr) return nullptr;
+            if (e != detail::group_tombstone() && e->hash == h && e->config.prefix() == prefix) return e->weak.lock();
+        }
+    }
+
+    /// The tracker for prefix, registering one with the default config (simple and unbounded unless a factory set
+    /// it) when absent. "" throws std::invalid_argument.
+    std::shared_ptr<PrefixTracker> get_or_create(std::string_view prefix) {
+        check_prefix("PrefixGroupsTracker::get_or_create", prefix);
+        if (auto t = get(prefix)) return t;
+        return add(config_for(std::string(prefix)));
+    }
+
+    /// Unregisters prefix and returns the registry's reference to its tracker (null if absent): other holders keep
+    /// the tracker alive; once the returned pointer and theirs are gone, it is destroyed.
+    std::shared_ptr<PrefixTracker> remove(std::string_view prefix) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        GroupTable& t = *table_.load(std::memory_order_relaxed);
+        const std::uint64_t h = detail::group_hash(prefix);
+        for (std::size_t i = static_cast<std::size_t>(h) & t.mask;; i = (i + 1) & t.mask) {
+            const GroupEntry* e = t.slots[i].load(std::memory_order_relaxed);
+            if (e == nullptr) return nullptr;
+            if (e == detail::group_tombstone() || e->hash != h || e->config.prefix() != prefix) continue;
+            // Release for symmetry with insert(); a reader that still loads e is served by its weak_ptr.
+            t.slots[i].store(detail::group_tombstone(), std::memory_order_release);
+            auto* entry = const_cast<GroupEntry*>(e);
+            order_.erase(std::find(order_.begin(), order_.end(), entry));
+            live_.store(order_.size(), std::memory_order_relaxed);
+            return std::move(entry->owner); // the entry stays allocated (retired) until the registry dies
+        }
+    }
+
+    /// Registered prefixes in registration order.
+    [[nodiscard]] std::vector<std::string> prefixes() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::string> out;
+        out.reserve(order_.size());
+        for (const auto* e : order_) out.push_back(e->config.prefix());
+        return out;
+    }
+    /// Number of registered prefixes.
+    [[nodiscard]] std::size_t size() const noexcept { return live_.load(std::memory_order_relaxed); }
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+    /// Unregisters every prefix (holders keep their trackers alive).
+    void clear() {
+        std::vector<std::shared_ptr<PrefixTracker>> dropped; // destroyed after the lock is released
+        std::lock_guard<std::mutex> lock(mutex_);
+        dropped.reserve(order_.size());
+        for (auto* e : order_) dropped.push_back(std::move(e->owner));
+        order_.clear();
+        live_.store(0, std::memory_order_relaxed);
+        publish(std::make_unique<GroupTable>(initial_capacity));
+    }
+    /// Sum of count() over the registered trackers.
+    [[nodiscard]] std::uint64_t total_count() const {
+        std::uint64_t n = 0;
+        for (const auto& t : snapshot()) n += t->count();
+        return n;
+    }
+
+    /// A group iterator builder over the trackers registered now (held by shared_ptr), in registration order.
+    [[nodiscard]] GroupIteratorBuilder iter() const { return GroupIteratorBuilder(snapshot()); }
+
+private:
+    using GroupEntry = detail::GroupEntry;
+    using GroupTable = detail::GroupTable;
+    static constexpr std::size_t initial_capacity = 16;
+
+    explicit PrefixGroupsTracker(std::optional<TrackerConfig> defaults)
+        : defaults_(std::move(defaults)), table_(new GroupTable(initial_capacity)) {}
+
+    static void check_prefix(const char* fn, std::string_view prefix) {
+        if (prefix.empty()) detail::throw_group(std::string(fn) + ": the prefix must not be empty");
+    }
+
+    [[nodiscard]] TrackerConfig config_for(std::string prefix) const {
+        if (!defaults_) return TrackerConfig::simple(std::move(prefix));
+        const TrackerConfig& d = *defaults_;
+        TrackerConfig c = d.is_hierarchical() ? TrackerConfig::hierarchical(std::move(prefix))
+                                              : TrackerConfig::simple(std::move(prefix));
+        c = c.with_initial_capacity(d.initial_capacity());
+        if (d.max_id()) c = c.with_max_id(*d.max_id());
+        if (d.max_sub_id()) c = c.with_max_sub_id(*d.max_sub_id());
+        return c;
+    }
+
+    [[nodiscard]] std::vector<std::shared_ptr<PrefixTracker>> snapshot() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::shared_ptr<PrefixTracker>> out;
+        out.reserve(order_.size());
+        for (const auto* e : order_) out.push_back(e->owner);
+        return out;
+    }
+
+    // Writers only (mutex held).
+    [[nodiscard]] static GroupEntry* find(const GroupTable& t, std::string_view prefix, std::uint64_t h) noexcept {
+        for (std::size_t i = static_cast<std::size_t>(h) & t.mask;; i = (i + 1) & t.mask) {
+            const GroupEntry* e = t.slots[i].load(std::memory_order_relaxed);
+            if (e == nullptr) return nullptr;
+            if (e != detail::group_tombstone() && e->hash == h && e->config.prefix() == prefix)
+                return const_cast<GroupEntry*>(e);
+        }
+    }
+
+    std::shared_ptr<PrefixTracker> insert(TrackerConfig config, std::uint64_t h) {
+        // Everything that can throw happens before the entry is published.
+        std::shared_ptr<PrefixTracker> tracker(new PrefixTracker(config)); // separate control block: a retired
+                                                                            // entry's weak_ptr pins 24 bytes only
+        entries_.push_back(std::make_unique<GroupEntry>(std::move(config), tracker, h));
+        GroupEntry* entry = entries_.back().get();
+        try {
+            order_.reserve(order_.size() + 1);
+            if ((used_ + 1) * 2 > table_.load(std::memory_order_relaxed)->capacity()) rehash(order_.size() + 1);
+        } catch (...) {
+            entries_.pop_back();
+            throw;
+        }
+        GroupTable& t = *table_.load(std::memory_order_relaxed);
+        std::size_t i = static_cast<std::size_t>(h) & t.mask;
+        for (;; i = (i + 1) & t.mask) {
+            const GroupEntry* e = t.slots[i].load(std::memory_order_relaxed);
+            if (e == nullptr) {
+                ++used_;
+                break;
+            }
+            if (e == detail::group_tombstone()) break; // reuse: the prefix is absent (checked under the mutex)
+        }
+        // Release pairs with the acquire load in get(): the entry is fully built before it can be found.
+        t.slots[i].store(entry, std::memory_order_release);
+        order_.push_back(entry);
+        live_.store(order_.size(), std::memory_order_relaxed);
+        return tracker;
+    }
+
+    // A fresh table for `live` entries (load <= 1/4 after the rebuild), without tombstones.
+    void rehash(std::size_t live) {
+        auto fresh = std::make_unique<GroupTable>(std::max(initial_capacity, std::bit_ceil(live * 4)));
+        for (const GroupEntry* e : order_) {
+            std::size_t i = static_cast<std::size_t>(e->hash) & fresh->mask;
+            while (fresh->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & fresh->mask;
+            fresh->slots[i].store(e, std::memory_order_relaxed); // published by the release store in publish()
+        }
+        publish(std::move(fresh));
+        used_ = order_.size();
+    }
+    void publish(std::unique_ptr<GroupTable> fresh) {
+        retired_tables_.reserve(retired_tables_.size() + 1);
+        // Release pairs with the acquire load in get(): the new table's slots are visible to whoever finds it.
+        GroupTable* old = table_.exchange(fresh.release(), std::memory_order_acq_rel);
+        retired_tables_.emplace_back(old); // a reader may still probe it: freed with the registry
+        used_ = order_.size();
+    }
+
+    std::optional<TrackerConfig> defaults_;
+    mutable std::mutex mutex_;
+    std::atomic<GroupTable*> table_;
+    std::atomic<std::size_t> live_{0};
+    std::size_t used_ = 0;                               // live entries plus tombstones in the current table
+    std::vector<GroupEntry*> order_;                     // live entries, registration order
+    std::vector<std::unique_ptr<GroupEntry>> entries_;   // every entry ever made, live or retired
+    std::vector<std::unique_ptr<GroupTable>> retired_tables_;
+};
+
+KEYSPACE_END_NAMESPACE

@@ -1,0 +1,290 @@
+/** @file keyspace/shared_region.hpp
+ *  SharedKeyspace: one keyspace shared by several processes on a host. A bounded, simple-mode PrefixTracker whose
+ *  bits and write-stream progress live in a memory-mapped file or a POSIX shared-memory object, so that several
+ *  load-generator processes claim and track one set of keys.
+ *
+ *  Platforms: POSIX (Linux, the BSDs, macOS): `open`/`shm_open` + `mmap(MAP_SHARED)`. Elsewhere the functions throw
+ *  region_error ("not supported on this platform").
+ *
+ *  How it works. The region is a 4 KiB header followed by the bit words, ceil(max_id / 64) little-endian 64-bit
+ *  words (the tracker's bitmap adopts them: GrowableStorage's adopting mode, see <keyspace/detail/storage.hpp>).
+ *  Every claim, add and remove is one atomic read-modify-write on the shared word, exactly as between threads, so
+ *  every guarantee between threads holds between processes: a claim succeeds for one process only.
+ *
+ *  Header (all little-endian):
+ *  | offset | size | field                                                                      |
+ *  |--------|------|----------------------------------------------------------------------------|
+ *  | 0      | 8    | magic "KEYSPACE" as a u64 (0x45434150_5359454B), written last by the creator |
+ *  | 8      | 4    | format version (1)                                                         |
+ *  | 12     | 4    | header bytes (4096)                                                        |
+ *  | 16     | 8    | max_id                                                                     |
+ *  | 24     | 8    | word count = ceil(max_id / 64)                                             |
+ *  | 32     | 8    | total bytes = 4096 + 8 × word count (the file size)                         |
+ *  | 40     | 4    | prefix length (≤ 200)                                                      |
+ *  | 44     | 200  | prefix bytes                                                               |
+ *  | 256    | 192  | write cursor of the default range [0, max_id): two u64 atomics, 64-byte aligned |
+ *  Opening validates the magic, version, header size, max_id, prefix and file size (by fstat and pread, before
+ *  mapping anything) and throws region_error naming the mismatch; nothing is written on a failed open.
+ *
+ *  What is shared, what is not.
+ *  - The bits, and the progress of `continue_write()` streams over the default range [0, max_id): streams in
+ *    different processes share it exactly as threads do (512 IDs per atomic step).
+ *  - Streams over other ranges share progress only within their process; their claims are still unique across
+ *    processes (each claim is an atomic test-and-set on the shared word), they just may probe the same keys.
+ *  - `erase()` allows one eraser per tracker object, i.e. per process: erasers in different processes may run at
+ *    once, each key still being removed (and yielded) by one of them only.
+ *  - `count()` of a shared tracker is a popcount of the whole region (SIMD; about 1 ms per 10^8 IDs): exact
+ *    whenever no write is in flight, whoever wrote, crashes included. `recount()` on the bitmap is the same scan.
+ *  - `clear()` and `reset_write_cursor()` act on the shared state, for every process.
+ *
+ *  Crashes. A process killed at any point (SIGKILL included) leaves a region the others keep using: a key's bit is
+ *  set or not, never half-written, so no claimed ID is ever handed out twice; IDs of a 512-ID run a dead stream had
+ *  taken but not claimed are picked up by the sweep every write stream does once the shared progress reaches the
+ *  end; counts are exact (they are recomputed from the bits). A creator killed before writing the magic leaves a
+ *  file that opens with region_error ("not initialised"); remove it and create again.
+ *
+ *  Thread safety: the returned tracker is a PrefixTracker: every member is thread-safe as documented there. */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/prefix_tracker.hpp>
+
+#include <atomic>    // for std::atomic_ref
+#include <bit>       // for std::endian
+#include <cstdint>   // for std::uint64_t, std::uint32_t
+#include <cstring>   // for std::memcpy, std::strerror
+#include <memory>    // for std::shared_ptr, std::make_shared
+#include <new>       // for std::launder
+#include <stdexcept> // for std::runtime_error, std::invalid_argument
+#include <string>    // for std::string, std::to_string
+#include <utility>   // for std::move
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <cerrno>     // for errno
+#include <fcntl.h>    // for open, O_*
+#include <sys/mman.h> // for mmap, munmap, shm_open, shm_unlink
+#include <sys/stat.h> // for fstat
+#include <unistd.h>   // for close, ftruncate, pread, unlink
+#define KEYSPACE_HAS_SHARED_REGION 1
+#else
+#define KEYSPACE_HAS_SHARED_REGION 0
+#endif
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/** A shared region could not be created or opened: the message names the region and the reason. */
+class region_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/** Creates, opens and removes shared keyspaces (see the file comment). */
+class SharedKeyspace {
+public:
+    /// Where the region lives: a file path, or a POSIX shared-memory name ("/name", under /dev/shm on Linux).
+    enum class Backing : std::uint8_t { File, SharedMemory };
+
+    static constexpr std::uint64_t magic = 0x454341505359454bull; // "KEYSPACE" in little-endian byte order
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr std::uint64_t header_bytes = 4096;
+    static constexpr std::size_t max_prefix_bytes = 200;
+
+    /// Creates the region for `config` (simple mode, with_max_id set: std::invalid_argument otherwise) and returns
+    /// a tracker over it. Throws region_error if the region exists or cannot be made.
+    [[nodiscard]] static std::shared_ptr<PrefixTracker> create(const std::string& name, const TrackerConfig& config,
+                                                               Backing backing = Backing::File) {
+        check_config(config);
+        return open_region(name, config, backing, Mode::Create);
+    }
+    /// Opens an existing region made for the same prefix and max_id. Throws region_error if it is absent, was made
+    /// by an incompatible version, for another max_id or prefix, or is truncated or corrupted; nothing is written.
+    [[nodiscard]] static std::shared_ptr<PrefixTracker> open(const std::string& name, const TrackerConfig& config,
+                                                             Backing backing = Backing::File) {
+        check_config(config);
+        return open_region(name, config, backing, Mode::Open);
+    }
+    /// Opens the region, creating it first if it does not exist (one process wins the creation; the others wait
+    /// up to a second for it to finish).
+    [[nodiscard]] static std::shared_ptr<PrefixTracker> open_or_create(const std::string& name,
+                                                                       const TrackerConfig& config,
+                                                                       Backing backing = Backing::File) {
+        check_config(config);
+        return open_region(name, config, backing, Mode::OpenOrCreate);
+    }
+    /// Removes the region's name (mapped trackers stay usable until released). False if it did not exist.
+    static bool remove(const std::string& name, Backing backing = Backing::File) {
+#if KEYSPACE_HAS_SHARED_REGION
+        return (backing == Backing::File ? ::unlink(name.c_str()) : ::shm_unlink(name.c_str())) == 0;
+#else
+        (void)name, (void)backing;
+        unsupported();
+#endif
+    }
+    /// Bytes a region for max_id occupies.
+    [[nodiscard]] static constexpr std::uint64_t region_bytes(std::uint64_t max_id) noexcept {
+        return header_bytes + 8 * ((max_id + 63) / 64);
+    }
+
+private:
+    enum class Mode : std::uint8_t { Create, Open, OpenOrCreate };
+
+    static void check_config(const TrackerConfig& c) {
+        if (c.is_hierarchical())
+            detail::throw_invalid_argument("SharedKeyspace: only simple-mode trackers can be shared");
+        if (!c.max_id() || *c.max_id() == 0)
+            detail::throw_invalid_argument("SharedKeyspace: the config needs with_max_id(n), n >= 1");
+        if (c.prefix().size() > max_prefix_bytes)
+            detail::throw_invalid_argument(("SharedKeyspace: prefix longer than " + std::to_string(max_prefix_bytes) +
+                                            " bytes").c_str());
+        if constexpr (std::endian::native != std::endian::little)
+            detail::throw_invalid_argument("SharedKeyspace: the region format is little-endian; this host is not");
+    }
+
+#if KEYSPACE_HAS_SHARED_REGION
+    struct Header {
+        std::uint64_t magic;
+        std::uint32_t version, header_bytes;
+        std::uint64_t max_id, word_count, total_bytes;
+        std::uint32_t prefix_len;
+        char prefix[max_prefix_bytes];
+    };
+    static_assert(sizeof(Header) <= 256 && sizeof(detail::WriteCursor) <= 1024);
+    static constexpr std::size_t cursor_offset = 256;
+
+    /// Owns a mapping (and unmaps it when the last tracker over it goes).
+    struct Mapping {
+        void* addr = nullptr;
+        std::size_t bytes = 0;
+        Mapping(void* a, std::size_t b) noexcept : addr(a), bytes(b) {}
+        Mapping(const Mapping&) = delete;
+        Mapping& operator=(const Mapping&) = delete;
+        ~Mapping() { ::munmap(addr, bytes); }
+    };
+    struct Fd {
+        int fd = -1;
+        explicit Fd(int f) noexcept : fd(f) {}
+        Fd(const Fd&) = delete;
+        Fd& operator=(const Fd&) = delete;
+        ~Fd() {
+            if (fd >= 0) ::close(fd);
+        }
+    };
+
+    [[noreturn]] static void fail(const std::string& name, const std::string& why) {
+        throw region_error("keyspace shared region '" + name + "': " + why);
+    }
+    [[noreturn]] static void fail_errno(const std::string& name, const char* what) {
+        fail(name, std::string(what) + ": " + std::strerror(errno));
+    }
+
+    static int open_fd(const std::string& name, Backing backing, int flags) {
+        return backing == Backing::File ? ::open(name.c_str(), flags | O_CLOEXEC, 0644)
+                                        : ::shm_open(name.c_str(), flags, 0644);
+    }
+
+    static std::shared_ptr<PrefixTracker> open_region(const std::string& name, const TrackerConfig& config,
+                                                      Backing backing, Mode mode) {
+        if (backing == Backing::SharedMemory && (name.size() < 2 || name[0] != '/' || name.find('/', 1) != std::string::npos))
+            detail::throw_invalid_argument("SharedKeyspace: a shared-memory name is '/name' with no other '/'");
+        if (mode != Mode::Open) {
+            const int fd = open_fd(name, backing, O_RDWR | O_CREAT | O_EXCL);
+            if (fd >= 0) return create_in(name, Fd(fd), config, backing);
+            if (errno != EEXIST || mode == Mode::Create)
+                fail_errno(name, errno == EEXIST ? "cannot create (it exists)" : "cannot create");
+        }
+        // Open: validate by fstat and pread before mapping (a creator may still be writing the header: wait up to
+        // a second for its magic when asked to open_or_create).
+        Fd fd(open_fd(name, backing, O_RDWR));
+        if (fd.fd < 0) fail_errno(name, "cannot open");
+        Header h{};
+        for (int attempt = 0;; ++attempt) {
+            struct stat st {};
+            if (::fstat(fd.fd, &st) != 0) fail_errno(name, "cannot stat");
+            const auto size = static_cast<std::uint64_t>(st.st_size);
+            const bool have_header = size >= header_bytes &&
+                                     ::pread(fd.fd, &h, sizeof h, 0) == static_cast<ssize_t>(sizeof h);
+            if (have_header && h.magic == magic) {
+                validate(name, h, config, size);
+                break;
+            }
+            if (mode != Mode::OpenOrCreate || attempt >= 100) {
+                if (!have_header && size > 0)
+                    fail(name, "truncated: " + std::to_string(size) + " bytes, shorter than the " +
+                                   std::to_string(header_bytes) + "-byte header");
+                fail(name, "not initialised: no keyspace magic (not a keyspace region, or its creator did not finish)");
+            }
+            ::usleep(10'000);
+        }
+        return map(name, fd.fd, config, static_cast<std::size_t>(h.total_bytes), false);
+    }
+
+    static void validate(const std::string& name, const Header& h, const TrackerConfig& config, std::uint64_t size) {
+        if (h.version != format_version)
+            fail(name, "made by an incompatible version of keyspace (region format " + std::to_string(h.version) +
+                           ", this library reads format " + std::to_string(format_version) + ")");
+        if (h.header_bytes != header_bytes || h.word_count != (h.max_id + 63) / 64 ||
+            h.total_bytes != region_bytes(h.max_id) || h.prefix_len > max_prefix_bytes)
+            fail(name, "corrupted header (inconsistent layout fields)");
+        if (h.max_id != *config.max_id())
+            fail(name, "made for max_id " + std::to_string(h.max_id) + ", asked for " + std::to_string(*config.max_id()));
+        if (std::string(h.prefix, h.prefix_len) != config.prefix())
+            fail(name, "made for prefix '" + std::string(h.prefix, h.prefix_len) + "', asked for '" + config.prefix() + "'");
+        if (size != h.total_bytes)
+            fail(name, "truncated or extended: " + std::to_string(size) + " bytes, expected " +
+                           std::to_string(h.total_bytes));
+    }
+
+    static std::shared_ptr<PrefixTracker> create_in(const std::string& name, Fd fd, const TrackerConfig& config,
+                                                    Backing backing) {
+        const std::uint64_t max_id = *config.max_id(), bytes = region_bytes(max_id);
+        if (::ftruncate(fd.fd, static_cast<off_t>(bytes)) != 0) {
+            const int e = errno;
+            remove(name, backing); // ours: made by this call a moment ago
+            errno = e;
+            fail_errno(name, "cannot size");
+        }
+        return map(name, fd.fd, config, static_cast<std::size_t>(bytes), true);
+    }
+
+    static std::shared_ptr<PrefixTracker> map(const std::string& name, int fd, const TrackerConfig& config,
+                                              std::size_t bytes, bool init) {
+        void* addr = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (addr == MAP_FAILED) fail_errno(name, "cannot map");
+        auto mapping = std::make_shared<Mapping>(addr, bytes);
+        auto* base = static_cast<unsigned char*>(addr);
+        auto* header = reinterpret_cast<Header*>(base);
+        detail::WriteCursor* cursor;
+        if (init) { // the file is zero-filled by ftruncate: every word and the cursor's atomics start at 0
+            const std::uint64_t max_id = *config.max_id();
+            header->version = format_version;
+            header->header_bytes = static_cast<std::uint32_t>(header_bytes);
+            header->max_id = max_id;
+            header->word_count = (max_id + 63) / 64;
+            header->total_bytes = bytes;
+            header->prefix_len = static_cast<std::uint32_t>(config.prefix().size());
+            std::memcpy(header->prefix, config.prefix().data(), config.prefix().size());
+            cursor = ::new (base + cursor_offset) detail::WriteCursor{};
+            cursor->b = 0, cursor->e = max_id, cursor->sb = 0, cursor->se = 1;
+            // Last: the magic, released, so an opener that sees it sees the header and the cursor.
+            std::atomic_ref<std::uint64_t>(header->magic).store(magic, std::memory_order_release);
+        } else {
+            if (std::atomic_ref<std::uint64_t>(header->magic).load(std::memory_order_acquire) != magic)
+                fail(name, "changed while being opened");
+            cursor = std::launder(reinterpret_cast<detail::WriteCursor*>(base + cursor_offset));
+        }
+        detail::RegionView view;
+        view.words = reinterpret_cast<detail::atomic_word*>(base + header_bytes);
+        view.word_count = (*config.max_id() + 63) / 64;
+        view.cursor = cursor;
+        view.keep_alive = mapping;
+        return std::make_shared<PrefixTracker>(config, std::move(view));
+    }
+#else
+    [[noreturn]] static void unsupported() { throw region_error("keyspace shared regions: not supported on this platform"); }
+    static std::shared_ptr<PrefixTracker> open_region(const std::string&, const TrackerConfig&, Backing, Mode) {
+        unsupported();
+    }
+#endif
+};
+
+KEYSPACE_END_NAMESPACE

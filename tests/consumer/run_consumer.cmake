@@ -1,0 +1,137 @@
+# Drives one consumer test: cmake -DSTEP=<step> -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -DGENERATOR=...
+#   -DVERSION=<keyspace version> -P run_consumer.cmake
+# Steps: subdirectory, fetchcontent, install (configure keyspace alone the way the vcpkg port and the Conan recipe
+# do, install it into WORK_DIR/prefix and check the layout), find_package (against that prefix), refuse_major
+# (find_package(keyspace 1.0 CONFIG) against that prefix must fail), packaging (the vcpkg port and the Conan recipe
+# agree with this tree; the Conan test_package builds against the install).
+cmake_minimum_required(VERSION 3.21)
+foreach(var IN ITEMS STEP SOURCE_DIR WORK_DIR CXX GENERATOR VERSION)
+    if(NOT DEFINED ${var})
+        message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
+    endif()
+endforeach()
+set(consumer_src "${CMAKE_CURRENT_LIST_DIR}")
+set(prefix "${WORK_DIR}/prefix")
+
+# run(<name> <expect: ok|fail> <command...>): runs a command, keeps its output in OUT, stops the test on surprise.
+macro(run name expect)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    set(OUT "${out}\n${err}")
+    if(expect STREQUAL "ok" AND NOT rc EQUAL 0)
+        message(FATAL_ERROR "${name} failed (${rc}):\n${OUT}")
+    elseif(expect STREQUAL "fail" AND rc EQUAL 0)
+        message(FATAL_ERROR "${name} succeeded but must fail:\n${OUT}")
+    endif()
+endmacro()
+
+# Configures, builds and runs the consumer project, then checks that keyspace's include directory reached the
+# compiler as a system directory (-isystem), so the consumer's warning flags never apply to our headers.
+function(build_consumer mode include_dir)
+    set(build "${WORK_DIR}/consumer-${mode}")
+    file(REMOVE_RECURSE "${build}")
+    run("configure (${mode})" ok ${CMAKE_COMMAND} -S "${consumer_src}" -B "${build}" -G "${GENERATOR}"
+        -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+        -DKEYSPACE_CONSUMER_MODE=${mode} -DKEYSPACE_EXPECTED_VERSION=${VERSION} ${ARGN})
+    run("build (${mode})" ok ${CMAKE_COMMAND} --build "${build}")
+    run("run (${mode})" ok "${build}/keyspace_consumer")
+    if(NOT OUT MATCHES "consumer: ok")
+        message(FATAL_ERROR "${mode}: unexpected output ${OUT}")
+    endif()
+    message(STATUS "${mode}: ${OUT}")
+    file(READ "${build}/compile_commands.json" commands)
+    if(NOT commands MATCHES "-isystem ${include_dir}")
+        message(FATAL_ERROR "${mode}: keyspace's headers (${include_dir}) are not a system include:\n${commands}")
+    endif()
+    if(commands MATCHES "-I${include_dir}")
+        message(FATAL_ERROR "${mode}: keyspace's headers (${include_dir}) are also a plain include:\n${commands}")
+    endif()
+endfunction()
+
+if(STEP STREQUAL "subdirectory")
+    build_consumer(subdirectory "${SOURCE_DIR}/include" -DKEYSPACE_SOURCE_DIR=${SOURCE_DIR})
+elseif(STEP STREQUAL "fetchcontent")
+    # An archive of what a release tarball holds (no tests, benchmarks or examples), fetched through a file:// URL:
+    # the download, extraction and configure path of FetchContent, offline.
+    set(archive "${WORK_DIR}/keyspace-${VERSION}.tar.gz")
+    file(REMOVE "${archive}")
+    run("archive" ok ${CMAKE_COMMAND} -E chdir "${SOURCE_DIR}"
+        ${CMAKE_COMMAND} -E tar czf "${archive}" CMakeLists.txt LICENSE cmake include)
+    build_consumer(fetchcontent "${WORK_DIR}/consumer-fetchcontent/_deps/keyspace-src/include"
+                   -DKEYSPACE_URL=file://${archive})
+elseif(STEP STREQUAL "install")
+    set(build "${WORK_DIR}/keyspace-build")
+    file(REMOVE_RECURSE "${build}" "${prefix}")
+    run("configure keyspace" ok ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
+        -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=${prefix}
+        -DKEYSPACE_BUILD_TESTS=OFF -DKEYSPACE_BUILD_BENCHMARKS=OFF -DKEYSPACE_BUILD_EXAMPLES=OFF)
+    run("install keyspace" ok ${CMAKE_COMMAND} --install "${build}")
+    # The layout the vcpkg port (vcpkg_cmake_config_fixup(CONFIG_PATH share/keyspace)) and the Conan recipe rely on.
+    foreach(file IN ITEMS include/keyspace/keyspace.hpp include/keyspace/config.hpp include/keyspace/detail/simd.hpp
+                          share/keyspace/keyspaceConfig.cmake share/keyspace/keyspaceConfigVersion.cmake
+                          share/keyspace/keyspaceTargets.cmake share/keyspace/keyspaceXsimd.cmake
+                          share/doc/keyspace/LICENSE)
+        if(NOT EXISTS "${prefix}/${file}")
+            message(FATAL_ERROR "install: ${prefix}/${file} is missing")
+        endif()
+    endforeach()
+    file(GLOB_RECURSE binaries "${prefix}/lib*/*" "${prefix}/bin/*")
+    if(binaries)
+        message(FATAL_ERROR "install: a header-only library installed binaries: ${binaries}")
+    endif()
+elseif(STEP STREQUAL "find_package")
+    build_consumer(find_package "${prefix}/include" -DCMAKE_PREFIX_PATH=${prefix} -DKEYSPACE_REQUESTED_VERSION=0.1
+                   -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
+elseif(STEP STREQUAL "refuse_major")
+    # SameMajorVersion: a request for 1.0 must not accept the installed 0.x package.
+    set(build "${WORK_DIR}/consumer-refuse")
+    file(REMOVE_RECURSE "${build}")
+    run("configure asking for keyspace 1.0" fail ${CMAKE_COMMAND} -S "${consumer_src}" -B "${build}"
+        -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DKEYSPACE_CONSUMER_MODE=find_package
+        -DKEYSPACE_REQUESTED_VERSION=1.0 -DCMAKE_PREFIX_PATH=${prefix})
+    if(NOT OUT MATCHES "compatible with requested version \"1.0\"" OR NOT OUT MATCHES "version: ${VERSION}")
+        message(FATAL_ERROR "refuse_major: configure failed for another reason:\n${OUT}")
+    endif()
+    message(STATUS "refuse_major: refused as expected")
+elseif(STEP STREQUAL "packaging")
+    # The vcpkg port and the Conan recipe cannot run here: check what they state against this tree, and build the
+    # Conan test_package (a plain CMake project using find_package) against the installed prefix.
+    file(READ "${SOURCE_DIR}/packaging/vcpkg/ports/keyspace/vcpkg.json" manifest)
+    string(JSON port_name GET "${manifest}" name)
+    string(JSON port_version GET "${manifest}" version)
+    string(JSON simd_dep GET "${manifest}" features simd dependencies 0)
+    if(NOT port_name STREQUAL "keyspace" OR NOT port_version STREQUAL VERSION OR NOT simd_dep STREQUAL "xsimd")
+        message(FATAL_ERROR "vcpkg.json says ${port_name} ${port_version} (simd: ${simd_dep}); the tree is keyspace ${VERSION}")
+    endif()
+    file(READ "${SOURCE_DIR}/packaging/vcpkg/ports/keyspace/portfile.cmake" portfile)
+    foreach(expected IN ITEMS "CONFIG_PATH share/keyspace" "simd KEYSPACE_SIMD" "-DKEYSPACE_BUILD_TESTS=OFF"
+                              "vcpkg_install_copyright")
+        string(FIND "${portfile}" "${expected}" at)
+        if(at EQUAL -1)
+            message(FATAL_ERROR "portfile.cmake lacks '${expected}'")
+        endif()
+    endforeach()
+    if(NOT EXISTS "${prefix}/share/keyspace/keyspaceConfig.cmake")
+        message(FATAL_ERROR "packaging: the install step did not run")
+    endif()
+    file(READ "${SOURCE_DIR}/packaging/conan/conanfile.py" recipe)
+    foreach(expected IN ITEMS "package_type = \"header-library\"" "self.info.clear()"
+                              "\"cmake_file_name\", \"keyspace\"" "\"cmake_target_name\", \"keyspace::keyspace\""
+                              "KEYSPACE_NO_SIMD" "xsimd/")
+        string(FIND "${recipe}" "${expected}" at)
+        if(at EQUAL -1)
+            message(FATAL_ERROR "conanfile.py lacks '${expected}'")
+        endif()
+    endforeach()
+    set(build "${WORK_DIR}/conan-test_package")
+    file(REMOVE_RECURSE "${build}")
+    run("configure test_package" ok ${CMAKE_COMMAND} -S "${SOURCE_DIR}/packaging/conan/test_package" -B "${build}"
+        -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
+    run("build test_package" ok ${CMAKE_COMMAND} --build "${build}")
+    run("run test_package" ok "${build}/test_package")
+    if(NOT OUT MATCHES "keyspace ${VERSION}: ok")
+        message(FATAL_ERROR "test_package: ${OUT}")
+    endif()
+    message(STATUS "packaging: vcpkg port and Conan recipe agree with the tree; test_package: ${OUT}")
+else()
+    message(FATAL_ERROR "run_consumer.cmake: unknown STEP '${STEP}'")
+endif()
