@@ -11,3 +11,4 @@
 #include <keyspace/iterators.hpp>
 #include <keyspace/shared_region.hpp>
 #include <keyspace/prefix_groups_tracker.hpp>
+#include <keyspace/toolkit.hpp>

@@ -1,0 +1,251 @@
+/** @file keyspace/toolkit/key_format.hpp
+ *  KeyFormatter: IDs to keys shaped `prefix{tag}:000000000042` and back, without allocation. */
+#pragma once
+
+#include <keyspace/config.hpp>
+
+#include <cstddef>     // for std::size_t
+#include <cstdint>     // for std::uint64_t
+#include <cstring>     // for std::memcpy
+#include <optional>    // for std::optional
+#include <span>        // for std::span
+#include <stdexcept>   // for std::invalid_argument
+#include <string>      // for std::string, std::to_string
+#include <string_view> // for std::string_view
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/// A key split back into its parts by KeyFormatter::parse. The views point into the parsed key.
+struct ParsedKey {
+    std::string_view prefix;   ///< the formatter's prefix
+    std::string_view hash_tag; ///< the text between `{` and `}` (empty when the key has no tag)
+    std::uint64_t id = 0;
+    friend bool operator==(const ParsedKey&, const ParsedKey&) = default;
+};
+
+namespace detail {
+
+/// "00" "01" … "99": two digits per lookup.
+inline constexpr char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                         "8081828384858687888990919293949596979899";
+
+/// Writes v < 10^4 as 4 digits.
+KEYSPACE_ALWAYS_INLINE void write_4_digits(char* p, std::uint32_t v) noexcept {
+    const std::uint32_t hi = v / 100, lo = v - hi * 100;
+    std::memcpy(p, digit_pairs + 2 * hi, 2);
+    std::memcpy(p + 2, digit_pairs + 2 * lo, 2);
+}
+
+/// Writes the low `width` decimal digits of v into out[0, width), most significant first (zero padded).
+/// Eight digits at a time, split 4 + 4 and 2 + 2 so the divisions of one block do not wait on each other.
+KEYSPACE_ALWAYS_INLINE void write_digits(char* out, std::uint64_t v, unsigned width) noexcept {
+    char* p = out + width;
+    while (p - out >= 8) {
+        const std::uint64_t q = v / 100000000;
+        const auto block = static_cast<std::uint32_t>(v - q * 100000000);
+        const std::uint32_t hi = block / 10000;
+        p -= 8;
+        write_4_digits(p, hi);
+        write_4_digits(p + 4, block - hi * 10000);
+        v = q;
+    }
+    while (p - out >= 2) {
+        const std::uint64_t q = v / 100;
+        const auto r = static_cast<unsigned>(v - q * 100);
+        p -= 2;
+        std::memcpy(p, digit_pairs + 2 * r, 2);
+        v = q;
+    }
+    if (p != out) *--p = static_cast<char>('0' + v % 10);
+}
+
+/// Number of decimal digits of v (1 for 0).
+[[nodiscard]] constexpr unsigned decimal_digits(std::uint64_t v) noexcept {
+    unsigned n = 1;
+    while (v >= 10) v /= 10, ++n;
+    return n;
+}
+
+inline constexpr std::uint64_t pow10_table[20] = {1ull,
+                                                  10ull,
+                                                  100ull,
+                                                  1000ull,
+                                                  10000ull,
+                                                  100000ull,
+                                                  1000000ull,
+                                                  10000000ull,
+                                                  100000000ull,
+                                                  1000000000ull,
+                                                  10000000000ull,
+                                                  100000000000ull,
+                                                  1000000000000ull,
+                                                  10000000000000ull,
+                                                  100000000000000ull,
+                                                  1000000000000000ull,
+                                                  10000000000000000ull,
+                                                  100000000000000000ull,
+                                                  1000000000000000000ull,
+                                                  10000000000000000000ull};
+
+} // namespace detail
+
+/** Renders keys `prefix` + (`{tag}` when a tag is given) + `separator` + the ID zero-padded to `width` digits, e.g.
+ *  `user{a1}:000000000042`, and parses them back.
+ *
+ *  - Width: 1..20 digits (default 12). An ID with more digits than the width is written in full (like `%012llu`),
+ *    so the key is longer; every ID below 10^width gives a key of the same length, fixed_size().
+ *  - No allocation after construction: format() writes into the caller's buffer; patch_id() rewrites only the ID
+ *    digits of a key already rendered, e.g. inside a pre-encoded RESP command, whose lengths then stay valid.
+ *  - parse() takes a key back to (prefix, tag, id), e.g. to rebuild a tracker from a server's SCAN output.
+ *  - The tag: the formatter's own tag (constructor) or one given per call (format(id, tag, out), e.g. from
+ *    SlotTags, which spreads IDs over cluster slots). Tags may not contain `{` or `}`.
+ *  Thread safety: a KeyFormatter is immutable after construction; every const member may be called concurrently. */
+class KeyFormatter {
+public:
+    static constexpr unsigned default_width = 12;
+    static constexpr unsigned max_width = 20; // 2^64 - 1 has 20 digits
+
+    /// Throws std::invalid_argument for a width outside 1..20, a tag containing `{` or `}`, or an empty separator.
+    explicit KeyFormatter(std::string prefix, std::string hash_tag = {}, std::string separator = ":",
+                          unsigned width = default_width)
+        : prefix_(std::move(prefix)), tag_(std::move(hash_tag)), sep_(std::move(separator)), width_(width) {
+        if (width_ < 1 || width_ > max_width)
+            throw std::invalid_argument("KeyFormatter: width must be in 1..20, got " + std::to_string(width_));
+        if (sep_.empty()) throw std::invalid_argument("KeyFormatter: the separator must not be empty");
+        check_tag(tag_);
+    }
+
+    [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+    [[nodiscard]] const std::string& hash_tag() const noexcept { return tag_; }
+    [[nodiscard]] const std::string& separator() const noexcept { return sep_; }
+    [[nodiscard]] unsigned width() const noexcept { return width_; }
+
+    /// Length of the key of any ID below 10^width with the formatter's own tag.
+    [[nodiscard]] std::size_t fixed_size() const noexcept { return size_with_tag(tag_.size(), width_); }
+    /// Length of the key of id with the formatter's own tag.
+    [[nodiscard]] std::size_t size(std::uint64_t id) const noexcept { return size_with_tag(tag_.size(), digits(id)); }
+    /// Length of the key of id with the given tag.
+    [[nodiscard]] std::size_t size(std::uint64_t id, std::string_view tag) const noexcept {
+        return size_with_tag(tag.size(), digits(id));
+    }
+    /// A buffer of this many bytes holds the key of any ID with the formatter's own tag.
+    [[nodiscard]] std::size_t max_size() const noexcept { return size_with_tag(tag_.size(), max_width); }
+    /// Offset of the first ID digit in a key rendered with a tag of tag_size characters (default: the own tag).
+    [[nodiscard]] std::size_t id_offset() const noexcept { return id_offset(tag_.size()); }
+    [[nodiscard]] std::size_t id_offset(std::size_t tag_size) const noexcept {
+        return prefix_.size() + (tag_size != 0 ? tag_size + 2 : 0) + sep_.size();
+    }
+
+    /// Writes the key of id into out; returns its length, or 0 (nothing written) when out is too small.
+    [[nodiscard]] std::size_t format(std::uint64_t id, std::span<char> out) const noexcept {
+        return format(id, std::string_view(tag_), out);
+    }
+    /// Writes the key of id with the given tag (empty: no braces) into out; returns its length, or 0 (nothing
+    /// written) when out is too small. The tag is not checked here (the hot path): it must not contain braces.
+    [[nodiscard]] std::size_t format(std::uint64_t id, std::string_view tag, std::span<char> out) const noexcept {
+        const unsigned nd = digits(id);
+        const std::size_t n = size_with_tag(tag.size(), nd);
+        if (out.size() < n) [[unlikely]]
+            return 0;
+        char* p = out.data();
+        std::memcpy(p, prefix_.data(), prefix_.size());
+        p += prefix_.size();
+        if (!tag.empty()) {
+            *p++ = '{';
+            std::memcpy(p, tag.data(), tag.size());
+            p += tag.size();
+            *p++ = '}';
+        }
+        std::memcpy(p, sep_.data(), sep_.size());
+        p += sep_.size();
+        detail::write_digits(p, id, nd);
+        return n;
+    }
+    /// The key of id as a std::string (allocates; for set-up and tests, not the hot path).
+    [[nodiscard]] std::string to_string(std::uint64_t id) const { return to_string(id, tag_); }
+    [[nodiscard]] std::string to_string(std::uint64_t id, std::string_view tag) const {
+        std::string s(size(id, tag), '\0');
+        (void)format(id, tag, std::span<char>(s.data(), s.size()));
+        return s;
+    }
+
+    /// Rewrites only the `width` ID digits of a key rendered by this formatter, in place: key must hold such a key
+    /// (of a tag of tag_size characters; default the own tag) and id must be below 10^width (so the key keeps its
+    /// length). Returns false, writing nothing, when id does not fit the width or key is too short.
+    bool patch_id(std::span<char> key, std::uint64_t id) const noexcept { return patch_id(key, id, tag_.size()); }
+    bool patch_id(std::span<char> key, std::uint64_t id, std::size_t tag_size) const noexcept {
+        const std::size_t off = id_offset(tag_size);
+        if (key.size() < off + width_ || (width_ < max_width && id >= detail::pow10_table[width_])) [[unlikely]]
+            return false;
+        detail::write_digits(key.data() + off, id, width_);
+        return true;
+    }
+    /// Writes exactly `width` zero-padded digits of id at digits (the caller found the spot, e.g. id_offset() into a
+    /// template). Precondition: id < 10^width (otherwise only the low `width` digits are written).
+    void write_id_digits(char* digits_out, std::uint64_t id) const noexcept {
+        detail::write_digits(digits_out, id, width_);
+    }
+
+    /// Parses a key of this formatter's shape: the prefix, an optional `{tag}` (any tag is accepted and returned),
+    /// the separator, then 1..20 decimal digits (any count, not only `width`) whose value fits in 64 bits.
+    /// Throws std::invalid_argument naming the key and what is wrong.
+    [[nodiscard]] ParsedKey parse(std::string_view key) const {
+        ParsedKey out;
+        if (const char* err = parse_into(key, out)) throw std::invalid_argument(
+            "KeyFormatter::parse: key '" + std::string(key) + "' " + err);
+        return out;
+    }
+    /// As parse(), but nullopt instead of an exception (for scanning many keys, some of other shapes).
+    [[nodiscard]] std::optional<ParsedKey> try_parse(std::string_view key) const noexcept {
+        ParsedKey out;
+        if (parse_into(key, out) != nullptr) return std::nullopt;
+        return out;
+    }
+
+private:
+    static void check_tag(std::string_view tag) {
+        if (tag.find_first_of("{}") != std::string_view::npos)
+            throw std::invalid_argument("KeyFormatter: the hash tag '" + std::string(tag) + "' must not contain braces");
+    }
+    [[nodiscard]] unsigned digits(std::uint64_t id) const noexcept {
+        if (width_ >= max_width || id < detail::pow10_table[width_]) [[likely]]
+            return width_;
+        return detail::decimal_digits(id);
+    }
+    [[nodiscard]] std::size_t size_with_tag(std::size_t tag_size, unsigned nd) const noexcept {
+        return id_offset(tag_size) + nd;
+    }
+
+    /// nullptr on success, else what is wrong.
+    const char* parse_into(std::string_view key, ParsedKey& out) const noexcept {
+        if (key.substr(0, prefix_.size()) != prefix_) return "does not start with the prefix";
+        out.prefix = key.substr(0, prefix_.size());
+        std::string_view rest = key.substr(prefix_.size());
+        out.hash_tag = {};
+        if (!rest.empty() && rest.front() == '{') {
+            const std::size_t close = rest.find('}');
+            if (close == std::string_view::npos) return "has a '{' without a closing '}'";
+            out.hash_tag = rest.substr(1, close - 1);
+            rest = rest.substr(close + 1);
+        }
+        if (rest.substr(0, sep_.size()) != sep_) return "lacks the separator after the prefix and tag";
+        rest = rest.substr(sep_.size());
+        if (rest.empty()) return "has no ID digits";
+        if (rest.size() > max_width) return "has more than 20 ID digits";
+        std::uint64_t v = 0;
+        for (const char c : rest) {
+            if (c < '0' || c > '9') return "has a non-digit in the ID";
+            const auto d = static_cast<std::uint64_t>(c - '0');
+            if (v > (~0ull - d) / 10) return "has an ID beyond 2^64 - 1";
+            v = v * 10 + d;
+        }
+        out.id = v;
+        return nullptr;
+    }
+
+    std::string prefix_, tag_, sep_;
+    unsigned width_;
+};
+
+KEYSPACE_END_NAMESPACE
