@@ -29,4 +29,4 @@ KEYSPACE_BUILD_PACKAGES=(cmake make g++ libxsimd-dev catch2)
 # the benchmark libraries (the benchmarks are compiled as part of the release stage).
 KEYSPACE_TEST_PACKAGES=(clang-14 libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user libbenchmark-dev libroaring-dev)
 # examples/redis_load and its test against a real server (tests/redis_load_test.sh skips without redis-server).
-KEYSPACE_TEST_PACKAGES+=(libhiredis-dev redis-server)
+KEYSPACE_TEST_PACKAGES+=(libhiredis-dev redis-server redis-tools)
