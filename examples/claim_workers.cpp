@@ -1,5 +1,5 @@
 // claim_workers: N threads claim unique IDs from one tracker, two ways, and the result is checked:
-//   1. continue_write(): every thread joins the same claim stream (progress shared 512 IDs per atomic);
+//   1. continue_write(): every thread joins the same claim stream (progress shared 4096 IDs per atomic);
 //   2. partition(i, n): each thread walks its own disjoint slice of the ID range and claims what it finds there.
 // Each thread records what it got; every ID must be handed out exactly once, and the tracker's count must agree.
 // Usage: claim_workers [--ids N] [--threads N]
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     std::printf("claim_workers: %llu threads claiming IDs [0, %llu)\n", static_cast<unsigned long long>(threads),
                 static_cast<unsigned long long>(ids));
 
-    // 1. One shared stream: a thread's claims come in runs of 512 consecutive IDs.
+    // 1. One shared stream: a thread's claims come in runs of 4096 consecutive IDs.
     keyspace::PrefixTracker shared("job:", ids);
     const bool a = run("continue_write()", shared, ids, threads, [&](std::uint64_t, std::vector<std::uint64_t>& out) {
         auto writer = shared.iter().continue_write();

@@ -340,14 +340,14 @@ TEST_CASE("a write stream honours its own range whatever other ranges' streams d
 }
 
 TEST_CASE("continue_write streams share progress and reset_write_cursor rewinds it", "[iter][write]") {
-    PrefixTracker t("c:", 2000);
+    PrefixTracker t("c:", 10'000);
     auto a = t.iter().continue_write();
     CHECK(a.next()->id == 0);
     auto b = t.iter().continue_write();
-    CHECK(b.next()->id == 512); // a holds the first run of 512
+    CHECK(b.next()->id == 4096); // a holds the first run of 4096
     t.reset_write_cursor();
     auto c = t.iter().continue_write();
-    CHECK(c.next()->id == 1); // run 0 again: 1..511 are still absent
+    CHECK(c.next()->id == 1); // run 0 again: 1..4095 are still absent
     CHECK(a.next()->id == 2); // a's block snapshot said 1 was absent; c took it, so a moves on
 }
 

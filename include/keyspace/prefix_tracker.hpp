@@ -99,10 +99,10 @@ namespace detail {
 using SubBitmap = BasicAtomicBitmap<GrowableStorage, SharedCounter>;
 inline constexpr std::uint64_t sub_bitmap_initial_bits = 1024;
 
-/// Progress shared by the continue_write() streams over one range: positions are handed out 512 at a time.
+/// Progress shared by the continue_write() streams over one range: positions are handed out 4096 at a time.
 struct WriteCursor {
     std::uint64_t b, e, sb, se; // the range it serves
-    alignas(cache_line_size) std::atomic<std::uint64_t> next{0};      // first 512-position run not yet handed out
+    alignas(cache_line_size) std::atomic<std::uint64_t> next{0};      // first 4096-position run not yet handed out
     alignas(cache_line_size) std::atomic<std::uint64_t> overwrite{0}; // wrap_around: blocks handed out in cycles
 };
 

@@ -28,7 +28,7 @@
  *
  *  What is shared, what is not.
  *  - The bits, and the progress of `continue_write()` streams over the default range [0, max_id): streams in
- *    different processes share it exactly as threads do (512 IDs per atomic step).
+ *    different processes share it exactly as threads do (4096 IDs per atomic step).
  *  - Streams over other ranges share progress only within their process; their claims are still unique across
  *    processes (each claim is an atomic test-and-set on the shared word), they just may probe the same keys.
  *  - `erase()` allows one eraser per tracker object, i.e. per process: erasers in different processes may run at
@@ -38,7 +38,7 @@
  *  - `clear()` and `reset_write_cursor()` act on the shared state, for every process.
  *
  *  Crashes. A process killed at any point (SIGKILL included) leaves a region the others keep using: a key's bit is
- *  set or not, never half-written, so no claimed ID is ever handed out twice; IDs of a 512-ID run a dead stream had
+ *  set or not, never half-written, so no claimed ID is ever handed out twice; IDs of a 4096-ID run a dead stream had
  *  taken but not claimed are picked up by the sweep every write stream does once the shared progress reaches the
  *  end; counts are exact (they are recomputed from the bits). A creator killed before writing the magic leaves a
  *  file that opens with region_error ("not initialised"); remove it and create again.
