@@ -201,7 +201,7 @@ public:
                 }
                 const auto bit = static_cast<std::uint64_t>(std::countr_zero(mask_));
                 mask_ &= mask_ - 1;
-                return stretch_.pos0 + (word_ * 64 + bit - stretch_.lo);
+                return word_pos_ + bit;
             }
             if (!load_next_word()) return std::nullopt;
         }
@@ -275,6 +275,7 @@ private:
                 m = word_mask(x); // zero again only if a writer changed the word meanwhile: the loop moves on
             }
             word_ = x >> 6;
+            word_pos_ = stretch_.pos0 + word_ * 64 - stretch_.lo; // position of the word's bit 0 (mod 2^64)
             pos_ = stretch_.pos0 + (std::min(stretch_.hi, word_ * 64 + 64) - stretch_.lo);
             if (m != 0) {
                 mask_ = m;
@@ -318,7 +319,7 @@ private:
     std::uint64_t pos_ = 0, to_ = 0;
     Stretch stretch_{};
     bool open_ = false;
-    std::uint64_t word_ = 0, mask_ = 0;
+    std::uint64_t word_ = 0, mask_ = 0, word_pos_ = 0;
 };
 
 /// Highest set position in [lo, hi), or nullopt. Linear spaces: one backward word search bounded by lo; otherwise
@@ -534,7 +535,6 @@ public:
         for (;;) {
             auto p = scanner_.next(thin_.draw());
             if (p) {
-                yielded_in_pass_ = true;
                 --left_;
                 return space_.key_at(*p);
             }
@@ -571,8 +571,8 @@ private:
             scanner_ = detail::Scanner(space_, filter_, 0, split_);
             return true;
         }
-        if (!wrap_ || !yielded_in_pass_) return false;
-        yielded_in_pass_ = false;
+        if (!wrap_ || left_ == left_at_pass_) return false; // nothing yielded in a whole pass: stop
+        left_at_pass_ = left_;
         segment_ = 0;
         scanner_ = detail::Scanner(space_, filter_, split_, space_.size());
         return true;
@@ -589,7 +589,8 @@ private:
     detail::Thinning thin_;
     detail::Scanner scanner_;
     int segment_ = 0;
-    bool wrap_ = false, yielded_in_pass_ = false, done_ = false;
+    std::uint64_t left_at_pass_ = left_; // left_ when the current pass began (wrap_around)
+    bool wrap_ = false, done_ = false;
 };
 
 /** Random iterator. Without a distribution or mixed_ratio: every matching key exactly once, in a seeded
