@@ -442,9 +442,38 @@ private:
     std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;
 };
 
-/** What every iterator has on top of next(): next_id, next_batch, and an input range of Key. */
+/** An input range over a pull iterator: `for (auto x : it)` calls Derived::next(), which returns
+ *  std::optional<Item>, until it is empty. Shared by the tracker iterators (Item = Key) and the group iterators. */
+template <class Derived, class Item>
+class InputRange {
+public:
+    class iterator {
+    public:
+        using value_type = Item;
+        using difference_type = std::ptrdiff_t;
+        using iterator_concept = std::input_iterator_tag;
+        iterator() = default;
+        explicit iterator(Derived* it) : it_(it), cur_(it->next()) {}
+        const Item& operator*() const noexcept { return *cur_; }
+        const Item* operator->() const noexcept { return &*cur_; }
+        iterator& operator++() {
+            cur_ = it_->next();
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator& i, std::default_sentinel_t) noexcept { return !i.cur_.has_value(); }
+
+    private:
+        Derived* it_ = nullptr;
+        std::optional<Item> cur_;
+    };
+    iterator begin() { return iterator(static_cast<Derived*>(this)); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+};
+
+/** What every tracker iterator has on top of next(): next_id, next_batch, and an input range of Key. */
 template <class Derived>
-class IteratorBase {
+class IteratorBase : public InputRange<Derived, Key> {
 public:
     /// The next key's ID (its sub-ID dropped), or nullopt.
     std::optional<std::uint64_t> next_id() {
@@ -461,29 +490,6 @@ public:
         }
         return n;
     }
-
-    class iterator {
-    public:
-        using value_type = Key;
-        using difference_type = std::ptrdiff_t;
-        using iterator_concept = std::input_iterator_tag;
-        iterator() = default;
-        explicit iterator(Derived* it) : it_(it), cur_(it->next()) {}
-        const Key& operator*() const noexcept { return *cur_; }
-        const Key* operator->() const noexcept { return &*cur_; }
-        iterator& operator++() {
-            cur_ = it_->next();
-            return *this;
-        }
-        void operator++(int) { ++*this; }
-        friend bool operator==(const iterator& i, std::default_sentinel_t) noexcept { return !i.cur_.has_value(); }
-
-    private:
-        Derived* it_ = nullptr;
-        std::optional<Key> cur_;
-    };
-    iterator begin() { return iterator(&self()); }
-    std::default_sentinel_t end() const noexcept { return {}; }
 
 private:
     Derived& self() noexcept { return static_cast<Derived&>(*this); }

@@ -199,33 +199,9 @@ inline void check_group_slice(const char* fn, std::uint64_t i, std::uint64_t n) 
         throw_group(std::string(fn) + ": i must be below n, got i = " + std::to_string(i) + ", n = " + std::to_string(n));
 }
 
-/** next() in terms of an input range of GroupItem (the group iterators' common surface). */
+/// The group iterators' common surface: an input range of GroupItem over next().
 template <class Derived>
-class GroupIteratorBase {
-public:
-    class iterator {
-    public:
-        using value_type = GroupItem;
-        using difference_type = std::ptrdiff_t;
-        using iterator_concept = std::input_iterator_tag;
-        iterator() = default;
-        explicit iterator(Derived* it) : it_(it), cur_(it->next()) {}
-        const GroupItem& operator*() const noexcept { return *cur_; }
-        const GroupItem* operator->() const noexcept { return &*cur_; }
-        iterator& operator++() {
-            cur_ = it_->next();
-            return *this;
-        }
-        void operator++(int) { ++*this; }
-        friend bool operator==(const iterator& i, std::default_sentinel_t) noexcept { return !i.cur_.has_value(); }
-
-    private:
-        Derived* it_ = nullptr;
-        std::optional<GroupItem> cur_;
-    };
-    iterator begin() { return iterator(static_cast<Derived*>(this)); }
-    std::default_sentinel_t end() const noexcept { return {}; }
-};
+using GroupIteratorBase = InputRange<Derived, GroupItem>;
 
 } // namespace detail
 
@@ -239,8 +215,8 @@ class GroupIteratorBuilder;
  *    random() iterator (a true permutation of its matching keys); each output comes from a tracker drawn with
  *    probability ∝ its weight (Uniform unless weighted(...) was given; weights are taken when the iterator is
  *    built) among those not yet exhausted, so no tracker's keys are clustered at one end of the sequence;
- *  - random with distribution(d): an endless stream with replacement: a tracker drawn as above, then an ID drawn
- *    from d over that tracker's range (see GroupIteratorBuilder::distribution).
+ *  - random with distribution(d): an endless stream with replacement: a tracker drawn as above, then a key from
+ *    that tracker's own random() stream with d (see GroupIteratorBuilder::distribution).
  *  `limit(n)` bounds the total. Items view the trackers' prefixes, which the iterator keeps alive. Move-only. */
 class GroupIter : public detail::GroupIteratorBase<GroupIter> {
 public:
@@ -257,7 +233,6 @@ public:
         case Order::Horizontal: r = next_horizontal(); break;
         case Order::Vertical: r = next_vertical(); break;
         case Order::Random: r = next_random(); break;
-        case Order::Stream: r = next_stream(); break;
         }
         if (!r) {
             left_ = 0;
@@ -270,21 +245,18 @@ public:
 
 private:
     friend class GroupIteratorBuilder;
-    enum class Order : std::uint8_t { Horizontal, Vertical, Random, Stream };
+    enum class Order : std::uint8_t { Horizontal, Vertical, Random };
 
     struct Lane {
         std::shared_ptr<PrefixTracker> tracker;
         std::optional<SequentialIter> seq;
-        std::optional<RandomIter> rnd;
-        std::optional<Sampler> sampler;
+        std::optional<RandomIter> rnd; // a permutation, or with distribution(d) an endless stream
         std::optional<Key> peek;
-        std::uint64_t b = 0, e = 0; // stream mode: the ID range
-        Rng rng{0};                 // stream mode: this lane's draws
     };
 
-    GroupIter(Order order, std::vector<Lane> lanes, std::vector<double> weights, detail::Filter f,
-              std::uint64_t limit, std::uint64_t seed)
-        : order_(order), lanes_(std::move(lanes)), picker_(std::move(weights)), filter_(f), left_(limit),
+    GroupIter(Order order, std::vector<Lane> lanes, std::vector<double> weights, std::uint64_t limit,
+              std::uint64_t seed)
+        : order_(order), lanes_(std::move(lanes)), picker_(std::move(weights)), left_(limit),
           rng_(Rng::stream(seed, ~0ull)) {
         if (order_ == Order::Vertical) {
             heap_.reserve(lanes_.size());
@@ -320,6 +292,8 @@ private:
         return item(i, k);
     }
 
+    // Permutations and distribution streams alike: a lane leaves when its iterator ends (a permutation is used up,
+    // or a stream finds no matching key in its range).
     std::optional<GroupItem> next_random() {
         while (picker_.alive_count() > 0) {
             const std::size_t i = picker_.pick(rng_);
@@ -329,81 +303,9 @@ private:
         return std::nullopt;
     }
 
-    std::optional<GroupItem> next_stream() {
-        while (picker_.alive_count() > 0) {
-            const std::size_t i = picker_.pick(rng_);
-            if (auto k = draw(lanes_[i])) return item(i, *k);
-            picker_.kill(i); // no matching key in its range
-        }
-        return std::nullopt;
-    }
-
-    // Whether id passes the filter (hierarchical trackers: by id_exists).
-    [[nodiscard]] bool matches(const PrefixTracker& t, std::uint64_t id) const {
-        if (filter_ == detail::Filter::All) return true;
-        return t.exists(id) == (filter_ == detail::Filter::SetOnly);
-    }
-    // The key reported for a matching id: a hierarchical set_only stream reports the id's first sub-ID.
-    [[nodiscard]] Key key_for(const PrefixTracker& t, std::uint64_t id) const {
-        if (t.is_hierarchical() && filter_ == detail::Filter::SetOnly)
-            if (auto k = t.iter().range(id, id + 1).set_only().sequential().next()) return *k;
-        return Key{id, 0};
-    }
-    // The first matching id in [from, to), scanning.
-    [[nodiscard]] std::optional<std::uint64_t> first_match(const PrefixTracker& t, std::uint64_t from,
-                                                           std::uint64_t to) const {
-        if (from >= to) return std::nullopt;
-        if (filter_ == detail::Filter::All) return from;
-        if (filter_ == detail::Filter::SetOnly || !t.is_hierarchical()) {
-            auto b = t.iter().range(from, to);
-            b = filter_ == detail::Filter::SetOnly ? b.set_only() : b.unset_only();
-            if (auto k = b.sequential().next()) return k->id;
-            return std::nullopt;
-        }
-        for (std::uint64_t id = from; id < to; ++id) // hierarchical unset_only: an ID without pairs
-            if (!t.id_exists(id)) return id;
-        return std::nullopt;
-    }
-    // The highest ID in [b, e) that has a key (recency distributions count back from it).
-    [[nodiscard]] static std::optional<std::uint64_t> newest(const PrefixTracker& t, std::uint64_t b, std::uint64_t e) {
-        const AtomicBitmap& bits = detail::TrackerAccess::bits(t);
-        const std::uint64_t k = detail::TrackerAccess::table_mode(t) ? 1 : t.max_sub_id().value_or(1);
-        const auto last = bits.find_prev_set(e > max_supported_id / k ? max_supported_id : e * k);
-        if (!last || *last / k < b) return std::nullopt;
-        return *last / k;
-    }
-    std::optional<Key> draw(Lane& l) {
-        const PrefixTracker& t = *l.tracker;
-        if (l.b >= l.e) return std::nullopt;
-        std::uint64_t top = l.e - 1; // recency: rank r is ID top - r
-        const bool recency = l.sampler->is_recency();
-        if (recency) {
-            const auto n = newest(t, l.b, l.e);
-            if (!n) {
-                if (filter_ == detail::Filter::SetOnly) return std::nullopt;
-                top = l.e - 1;
-            } else {
-                top = *n;
-            }
-            l.sampler->set_n(top - l.b + 1);
-        }
-        std::uint64_t id = l.b;
-        for (int tries = 0; tries < 64; ++tries) {
-            const std::uint64_t r = (*l.sampler)(l.rng);
-            id = recency ? top - r : l.b + r;
-            if (matches(t, id)) return key_for(t, id);
-        }
-        // 64 misses: the next matching ID after the drawn one, wrapping to the range start.
-        auto m = first_match(t, id + 1, l.e);
-        if (!m) m = first_match(t, l.b, id + 1);
-        if (!m) return std::nullopt;
-        return key_for(t, *m);
-    }
-
     Order order_;
     std::vector<Lane> lanes_;
     detail::WeightedPicker picker_;
-    detail::Filter filter_;
     std::uint64_t left_;
     Rng rng_;
     std::size_t cur_ = 0;
@@ -413,7 +315,7 @@ private:
 /** A group claim stream (GroupIteratorBuilder::write(policy)): each next() picks a tracker by the policy and claims
  *  one absent key in it atomically (unset -> set), unique across all threads and streams. Each tracker is served by
  *  its continue_write() stream over the builder's range, so the group streams of all threads share each tracker's
- *  progress (512 IDs per atomic) and a claim lost to another thread is retried on the next candidate. A tracker
+ *  progress (4096 IDs per atomic) and a claim lost to another thread is retried on the next candidate. A tracker
  *  whose stream ends (its range was found full, after a sweep for keys freed meanwhile) is no longer eligible;
  *  next() returns std::nullopt only when every eligible tracker is full (or the limit is reached).
  *  Costs: O(1) per claim for RoundRobin and Random; O(k) count() reads for the others (k trackers).
@@ -582,13 +484,12 @@ public:
     [[nodiscard]] GroupIteratorBuilder seed(std::uint64_t s) const { return with([s](auto& c) { c.seed_ = s; }); }
     /// At most n items in total.
     [[nodiscard]] GroupIteratorBuilder limit(std::uint64_t n) const { return with([n](auto& c) { c.limit_ = n; }); }
-    /** With random() only: an endless stream with replacement. Each item: a tracker drawn by weight, then a rank r
-     *  from d.make_sampler(n) over that tracker's ID range [b, e) (n = e - b), mapped to ID b + r (recency kinds:
-     *  the highest ID with a key in the range, minus r). A drawn ID that fails the filter is redrawn; after 64
-     *  consecutive misses the next matching ID after the drawn one is taken (wrapping), a bias at very low density.
-     *  Filters of hierarchical trackers apply per ID (id_exists); a set_only draw reports the ID's first sub-ID,
-     *  the others sub-ID 0. A tracker with no matching ID leaves the stream; the stream ends when none is left.
-     *  With any order or terminal but random().build(): std::invalid_argument. */
+    /** With random() only: an endless stream with replacement. Each item: a tracker drawn by weight, then the next
+     *  key of that tracker's `iter().distribution(d).random()` stream over the builder's range and filter (rank r is
+     *  the r-th key of the range; recency kinds count down from its highest set key; a key failing the filter is
+     *  redrawn, with the 64-miss fallback: see IteratorBuilder::distribution). A tracker with no matching key leaves
+     *  the stream; the stream ends when none is left. With any order or terminal but random().build():
+     *  std::invalid_argument. */
     [[nodiscard]] GroupIteratorBuilder distribution(AccessDistribution d) const {
         return with([d](auto& c) { c.distribution_ = d; });
     }
@@ -601,33 +502,23 @@ public:
         std::vector<GroupIter::Lane> lanes;
         lanes.reserve(trackers_->size());
         std::vector<double> weights;
-        GroupIter::Order order = order_;
-        if (distribution_) {
-            if (order_ != GroupIter::Order::Random)
-                detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
-            order = GroupIter::Order::Stream;
-        }
+        if (distribution_ && order_ != GroupIter::Order::Random)
+            detail::throw_group("GroupIteratorBuilder: distribution() works only with random()");
         for (std::size_t i = 0; i < trackers_->size(); ++i) {
             const auto& t = (*trackers_)[i];
             GroupIter::Lane l;
             l.tracker = t;
             const std::uint64_t lane_seed = detail::mix_seed(seed, i);
-            if (order == GroupIter::Order::Stream) {
-                std::uint64_t e = t->max_id() ? *t->max_id() : t->capacity();
-                std::uint64_t b = 0;
-                if (range_) b = range_->first, e = std::min(e, range_->second);
-                l.b = std::min(b, e), l.e = e;
-                l.sampler = distribution_->make_sampler(std::max<std::uint64_t>(l.e - l.b, 1), lane_seed);
-                l.rng = Rng(lane_seed);
-            } else if (order == GroupIter::Order::Random) {
-                l.rnd.emplace(tracker_builder(*t).seed(lane_seed).random());
+            if (order_ == GroupIter::Order::Random) {
+                auto b = tracker_builder(*t).seed(lane_seed);
+                l.rnd.emplace((distribution_ ? b.distribution(*distribution_) : b).random());
             } else {
                 l.seq.emplace(tracker_builder(*t).sequential());
             }
             weights.push_back(detail::prefix_weight(*t, weight_.value_or(PrefixWeight::Uniform)));
             lanes.push_back(std::move(l));
         }
-        return GroupIter(order, std::move(lanes), std::move(weights), filter_, limit(), seed);
+        return GroupIter(order_, std::move(lanes), std::move(weights), limit(), seed);
     }
 
     /// Claims absent keys by policy (see GroupWriteIter). set_only() or distribution() throws std::invalid_argument.
@@ -670,7 +561,7 @@ public:
             l.seq.emplace(tracker_builder(*t).slice(i, n).sequential());
             lanes.push_back(std::move(l));
         }
-        return GroupIter(GroupIter::Order::Horizontal, std::move(lanes), {}, filter_, limit(), 0);
+        return GroupIter(GroupIter::Order::Horizontal, std::move(lanes), {}, limit(), 0);
     }
     /// All n partitions. n = 0 throws std::invalid_argument.
     [[nodiscard]] std::vector<GroupIter> partitioned(std::uint64_t n) const {
