@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/text.hpp>
 #include <keyspace/toolkit/key_format.hpp>
 
 #include <algorithm>   // for std::min
@@ -77,12 +78,12 @@ public:
         std::size_t pos = 0;
         while (pos <= text.size()) {
             const std::size_t comma = std::min(text.find(',', pos), text.size());
-            const std::string_view item = trim(text.substr(pos, comma - pos));
-            if (item.empty()) bad(text, item, "is empty");
+            const std::string_view item = detail::trim_blanks(text.substr(pos, comma - pos));
+            if (item.empty()) detail::throw_bad_list_item("SlotSet::parse", text, item, "is empty");
             const std::size_t dash = item.find('-');
-            const std::uint32_t lo = number(text, trim(item.substr(0, dash)));
-            const std::uint32_t hi = dash == std::string_view::npos ? lo : number(text, trim(item.substr(dash + 1)));
-            if (hi < lo) bad(text, item, "ends before it starts");
+            const std::uint32_t lo = number(text, detail::trim_blanks(item.substr(0, dash)));
+            const std::uint32_t hi = dash == std::string_view::npos ? lo : number(text, detail::trim_blanks(item.substr(dash + 1)));
+            if (hi < lo) detail::throw_bad_list_item("SlotSet::parse", text, item, "ends before it starts");
             s.add_range(lo, hi + 1);
             pos = comma + 1;
         }
@@ -123,23 +124,14 @@ public:
     friend bool operator==(const SlotSet&, const SlotSet&) = default;
 
 private:
-    static std::string_view trim(std::string_view s) noexcept {
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-        return s;
-    }
-    [[noreturn]] static void bad(std::string_view text, std::string_view item, const char* what) {
-        throw std::invalid_argument("SlotSet::parse: in '" + std::string(text) + "', the item '" + std::string(item) +
-                                    "' " + what);
-    }
     static std::uint32_t number(std::string_view text, std::string_view s) {
-        if (s.empty() || s.size() > 5) bad(text, s, "is not a slot number in 0..16383");
+        if (s.empty() || s.size() > 5) detail::throw_bad_list_item("SlotSet::parse", text, s, "is not a slot number in 0..16383");
         std::uint32_t v = 0;
         for (const char c : s) {
-            if (c < '0' || c > '9') bad(text, s, "is not a slot number in 0..16383");
+            if (c < '0' || c > '9') detail::throw_bad_list_item("SlotSet::parse", text, s, "is not a slot number in 0..16383");
             v = v * 10 + static_cast<std::uint32_t>(c - '0');
         }
-        if (v >= cluster_slot_count) bad(text, s, "is not a slot number in 0..16383");
+        if (v >= cluster_slot_count) detail::throw_bad_list_item("SlotSet::parse", text, s, "is not a slot number in 0..16383");
         return v;
     }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/text.hpp>
 #include <keyspace/detail/random_bits.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/sampling/rng.hpp>
@@ -76,19 +77,19 @@ public:
         while (pos <= text.size()) {
             std::size_t comma = text.find(',', pos);
             if (comma == std::string_view::npos) comma = text.size();
-            const std::string_view item = trim(text.substr(pos, comma - pos));
-            if (item.empty()) bad(text, item, "is empty");
+            const std::string_view item = detail::trim_blanks(text.substr(pos, comma - pos));
+            if (item.empty()) detail::throw_bad_list_item("OpMix::parse", text, item, "is empty");
             const std::size_t colon = item.find(':');
-            if (colon == std::string_view::npos) bad(text, item, "lacks ':weight'");
-            const std::string_view name = trim(item.substr(0, colon));
+            if (colon == std::string_view::npos) detail::throw_bad_list_item("OpMix::parse", text, item, "lacks ':weight'");
+            const std::string_view name = detail::trim_blanks(item.substr(0, colon));
             const std::optional<Op> op = op_from_name(name);
             if (!op)
-                bad(text, item, "names no operation (read/get, overwrite/set/update, insert/add, "
+                detail::throw_bad_list_item("OpMix::parse", text, item, "names no operation (read/get, overwrite/set/update, insert/add, "
                                 "delete/del/erase/remove)");
             const auto k = static_cast<std::size_t>(*op);
-            if (seen[k]) bad(text, item, "repeats an operation already given");
+            if (seen[k]) detail::throw_bad_list_item("OpMix::parse", text, item, "repeats an operation already given");
             seen[k] = true;
-            w[k] = number(text, item, trim(item.substr(colon + 1)));
+            w[k] = number(text, item, detail::trim_blanks(item.substr(colon + 1)));
             pos = comma + 1;
         }
         double total = 0;
@@ -141,21 +142,12 @@ public:
     }
 
 private:
-    static std::string_view trim(std::string_view s) noexcept {
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-        return s;
-    }
-    [[noreturn]] static void bad(std::string_view text, std::string_view item, const char* what) {
-        throw std::invalid_argument("OpMix::parse: in '" + std::string(text) + "', the item '" + std::string(item) +
-                                    "' " + what);
-    }
     static double number(std::string_view text, std::string_view item, std::string_view s) {
         double v = 0;
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v); // locale-independent
         if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-            bad(text, item, "has a weight that is not a finite number");
-        if (v < 0) bad(text, item, "has a negative weight");
+            detail::throw_bad_list_item("OpMix::parse", text, item, "has a weight that is not a finite number");
+        if (v < 0) detail::throw_bad_list_item("OpMix::parse", text, item, "has a negative weight");
         return v;
     }
 
