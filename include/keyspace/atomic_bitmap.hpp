@@ -145,14 +145,7 @@ public:
         return count_.value();
     }
     /// Number of set bits by a popcount of every word (SIMD): exact at any quiescent moment whoever wrote them.
-    [[nodiscard]] std::uint64_t recount() const noexcept {
-        std::uint64_t n = 0;
-        storage_.for_each_run(0, detail::max_supported_word, [&n](std::uint64_t, const detail::atomic_word* p, std::size_t k) {
-            n += detail::simd::popcount(p, k);
-            return true;
-        });
-        return n;
-    }
+    [[nodiscard]] std::uint64_t recount() const noexcept { return count_range(0, capacity()); }
     [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     /// Number of set bits in [b, e), by the SIMD popcount kernel. Throws std::invalid_argument when b > e.

@@ -390,8 +390,9 @@ public:
     std::optional<std::uint64_t> draw(Filter f) {
         std::uint64_t p = draw();
         if (f == Filter::All) return p;
+        const bool want = f == Filter::SetOnly;
         for (int miss = 0; miss < 64; ++miss, p = draw())
-            if (space_.mask_at(p, 1, f) != 0) return p;
+            if (TrackerAccess::exists(*space_.tracker, space_.key_at(p)) == want) return p; // one bit test
         Scanner after(space_, f, p + 1, space_.size());
         if (auto q = after.next()) return q;
         Scanner before(space_, f, 0, p + 1);
@@ -640,7 +641,7 @@ public:
     }
     [[nodiscard]] std::uint64_t remaining() const noexcept {
         if (done_) return 0;
-        if (mixed_ || stream_ || wrap_) return left_;
+        if (stream_ || wrap_) return left_; // streams (mixed_ratio included) are endless
         std::uint64_t r = (blocks_ - std::min(blocks_, taken_)) * block_bits_;
         for (std::size_t i = 0; i < open_count_; ++i) r += static_cast<std::uint64_t>(std::popcount(open_[i].mask));
         return std::min(r, left_);
@@ -662,7 +663,7 @@ private:
           perm_(std::max<std::uint64_t>(blocks_, 1), seed) {
         done_ = thin_.never() || s.size() == 0;
         if (done_) return;
-        if (dist) stream_.emplace(s, *dist, seed);
+        if (dist || mixed_) stream_.emplace(s, dist.value_or(AccessDistribution::uniform()), seed);
         if (!mixed_) skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
     }
@@ -672,7 +673,7 @@ private:
     // blocks cost 23 ns per key, 32-bit ones 9-12). The density is sampled from 64 words: O(1).
     [[nodiscard]] unsigned choose_block_bits() {
         const std::uint64_t n = space_.size();
-        if (n == 0 || mixed_) return 64;
+        if (n == 0) return 64;
         if (filter_ == detail::Filter::All) return 8;
         std::uint64_t hits = 0, seen = 0;
         for (int i = 0; i < 64; ++i) {
@@ -751,29 +752,14 @@ private:
         }
     }
 
-    // Mixed stream: choose the class first, then a uniform position of that class by rejection; after 64 misses,
-    // the first position of the class at or after the last draw (wrapping). An empty class yields the other class;
+    // Mixed stream: choose the class first, then a position of that class from the draw stream (uniform unless a
+    // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class;
     // an empty space ends the stream.
     std::optional<Key> draw_mixed() {
-        const std::uint64_t n = space_.size();
         const bool want_set = rng_.uniform01() < ratio_;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            const detail::Filter f = (want_set != (attempt == 1)) ? detail::Filter::SetOnly : detail::Filter::UnsetOnly;
-            std::uint64_t p = 0;
-            for (int tries = 0; tries < 64; ++tries) {
-                p = stream_ ? stream_->draw() : rng_.below(n);
-                if (matches(p, f)) return emit(p);
-            }
-            detail::Scanner after(space_, f, p, n);
-            if (auto q = after.next()) return emit(*q);
-            detail::Scanner before(space_, f, 0, p);
-            if (auto q = before.next()) return emit(*q);
-        }
+        for (const bool set : {want_set, !want_set})
+            if (auto p = stream_->draw(set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly)) return emit(*p);
         return finish(); // unreachable for n > 0: every position is set or unset
-    }
-    [[nodiscard]] bool matches(std::uint64_t p, detail::Filter f) const {
-        const bool set = detail::TrackerAccess::exists(*space_.tracker, space_.key_at(p));
-        return set == (f == detail::Filter::SetOnly);
     }
     // Distribution stream: draws matching the filter; sample(p) keeps each with probability p.
     std::optional<Key> draw_stream() {
@@ -936,12 +922,12 @@ private:
     }
     // Overwrite cycles: every position once per cycle; the shared counter keeps streams disjoint within a cycle.
     std::optional<Key> overwrite_next() {
-        if (stream_) {
-            const Key k = space_.key_at(stream_->draw());
-            detail::TrackerAccess::add(*space_.tracker, k); // the existence bit stays set (idempotent)
-            if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
-            return k;
-        }
+        const Key k = space_.key_at(stream_ ? stream_->draw() : next_overwrite_position());
+        detail::TrackerAccess::add(*space_.tracker, k); // the existence bit stays set (idempotent)
+        if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
+        return k;
+    }
+    std::uint64_t next_overwrite_position() {
         const std::uint64_t n = space_.size(), blocks = (n + 63) / 64;
         if (ow_left_ == 0) {
             // Block j of the endless sequence is block j % blocks of cycle j / blocks.
@@ -950,12 +936,8 @@ private:
             ow_pos_ = (j % blocks) * 64;
             ow_left_ = std::min<std::uint64_t>(64, n - ow_pos_);
         }
-        const std::uint64_t p = ow_pos_++;
         --ow_left_;
-        const Key k = space_.key_at(p);
-        detail::TrackerAccess::add(*space_.tracker, k); // the existence bit stays set (idempotent)
-        if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
-        return k;
+        return ow_pos_++;
     }
     std::optional<Key> finish() noexcept {
         done_ = true;
