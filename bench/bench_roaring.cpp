@@ -1,8 +1,13 @@
 // CRoaring (32-bit roaring_bitmap_t) beside ours on the same random index stream (run_reads / run_writes):
 //   roaring/contains/<size>  roaring_bitmap_contains vs AtomicBitmap::test on the same ~50 % set at 1M and 64M
 //                            bits, and on the 1 % set at 64M;
-//   roaring/add/<size>       roaring_bitmap_add vs AtomicBitmap::set (both start empty each run: random ids, some
-//                            already present as the run goes on).
+//   roaring/add/<size>/new   real adds: every call inserts an id that is absent (run_claims: a scattered sweep of
+//                            [0, size) from empty, then an untimed reset), roaring_bitmap_add_checked vs
+//                            AtomicBitmap::set; each checks that every call reported an insertion;
+//   roaring/add/<size>       random ids with replacement from empty, roaring_bitmap_add vs AtomicBitmap::set: after
+//                            the first ~size adds nearly every id is already present, so this is the re-add path
+//                            (set is one `lock or` whatever the bit holds; test_and_set returns after a load there,
+//                            shown as AtomicBitmap_test_and_set).
 // CRoaring is single-threaded; ours pays for its atomics here.
 #include "common.hpp"
 
@@ -52,16 +57,38 @@ void contains(benchmark::State& st, u64 bits, u64 percent, bool ours) {
     st.counters["hit_rate"] = static_cast<double>(hits) / static_cast<double>(total_ops(st));
 }
 
+/// Random ids with replacement (mostly re-adds, see the file comment): which 0 = set, 1 = grown set, 2 = roaring_bitmap_add,
+/// 3 = test_and_set.
 void add_ids(benchmark::State& st, u64 bits, int which) {
     if (which == 2) {
         Roaring r(roaring_bitmap_create()); // allocated before the timed loop; grows as roaring does
         run_writes<true>(st, bits, [&](u64 i) { roaring_bitmap_add(r.get(), static_cast<std::uint32_t>(i)); });
         return;
     }
-    visit(fresh(which == 0 ? Kind::contiguous : Kind::grown, bits), [&](auto& bm) {
+    visit(fresh(which == 1 ? Kind::grown : Kind::contiguous, bits), [&](auto& bm) {
         bm.reset();
-        run_writes<true>(st, bits, [&](u64 i) { (void)bm.set(i); });
+        if (which == 3)
+            run_writes<true>(st, bits, [&](u64 i) { (void)bm.test_and_set(i); });
+        else
+            run_writes<true>(st, bits, [&](u64 i) { (void)bm.set(i); });
     });
+}
+
+/// Real adds (every id absent before the call): which 0 = AtomicBitmap::set, 1 = grown AtomicBitmap::set,
+/// 2 = roaring_bitmap_add_checked on a bitmap emptied at the end of each sweep (its containers are rebuilt).
+void add_new_ids(benchmark::State& st, u64 bits, int which) {
+    u64 inserted = 0;
+    if (which == 2) {
+        Roaring r(roaring_bitmap_create());
+        inserted = run_claims<true>(
+            st, bits, [&](u64 i) { return roaring_bitmap_add_checked(r.get(), static_cast<std::uint32_t>(i)); },
+            [&] { roaring_bitmap_clear(r.get()); });
+    } else {
+        visit(fresh(which == 0 ? Kind::contiguous : Kind::grown, bits), [&](auto& bm) {
+            inserted = run_claims<true>(st, bits, [&](u64 i) { return bm.set(i); }, [&] { bm.reset(); });
+        });
+    }
+    if (inserted != total_ops(st)) st.SkipWithError("an add of an absent id reported no insertion");
 }
 
 const int registered = [] {
@@ -74,7 +101,14 @@ const int registered = [] {
         const std::string prefix = "roaring/add/random/" + size_name(bits) + "/";
         add(prefix + "AtomicBitmap_set", [=](benchmark::State& st) { add_ids(st, bits, 0); });
         add(prefix + "AtomicBitmap_grown_set", [=](benchmark::State& st) { add_ids(st, bits, 1); });
+        add(prefix + "AtomicBitmap_test_and_set", [=](benchmark::State& st) { add_ids(st, bits, 3); });
         add(prefix + "base_roaring_add", [=](benchmark::State& st) { add_ids(st, bits, 2); });
+    }
+    for (u64 bits : {M1, M64}) {
+        const std::string prefix = "roaring/add/random/" + size_name(bits) + "/new/";
+        add(prefix + "AtomicBitmap_set", [=](benchmark::State& st) { add_new_ids(st, bits, 0); });
+        add(prefix + "AtomicBitmap_grown_set", [=](benchmark::State& st) { add_new_ids(st, bits, 1); });
+        add(prefix + "base_roaring_add_checked", [=](benchmark::State& st) { add_new_ids(st, bits, 2); });
     }
     return 0;
 }();

@@ -4,6 +4,8 @@
 //     lock_bts                 forced `lock bts` (inline asm): the floor
 //     lock_bts+counter         + keyspace::detail::ThreadCounter::add(1) (the bitmap's per-thread cell update)
 //     load+lock_bts            acquire load of the word first (test_and_set's "already set?" check), then lock bts
+//     load_other_line+lock_bts an acquire load of a word on another cache line, then lock bts: the cost of any load
+//                              issued after the previous locked RMW, without the same-address dependency
 //     load+lock_bts+counter    what test_and_set is meant to compile to
 //     cas_loop                 fetch_or as a compare-exchange loop (what GCC 12 emits for set()/test_and_set()
 //                              once they are inlined into a loop: see the report)
@@ -13,6 +15,9 @@
 //     raw_acquire_load         acquire load of the word, no checks
 //     emulated_checks          + the checks test() makes (word < segment size, then pointer != nullptr), with the
 //                              segment fields reloaded per call as the acquire load forces
+//     hoisted_checks           test()'s bound check (word < segment size, then the load) with the segment size and
+//                              pointer copied to locals before the loop: what test() would cost if nothing were
+//                              reloaded per call
 //     AtomicBitmap             the real test, same run
 //   variant/popcount/<size>/offset_<k>  keyspace::detail::simd::popcount (the count_range kernel) over 1 MiB or
 //                            256 MiB of words starting k bytes past a 64-byte boundary (calloc/malloc give 16: see
@@ -52,9 +57,16 @@ KB_INLINE bool cas_claim(std::atomic<u64>& w, u64 i) noexcept {
     return (old & m) == 0;
 }
 
-enum Claim { bts, bts_counter, load_bts, load_bts_counter, cas, load_cas_counter, ours };
-constexpr const char* claim_names[] = {"lock_bts",  "lock_bts+counter",      "load+lock_bts", "load+lock_bts+counter",
-                                       "cas_loop", "load+cas_loop+counter", "AtomicBitmap"};
+enum Claim { bts, bts_counter, load_bts, load_other_bts, load_bts_counter, cas, load_cas_counter, ours };
+constexpr const char* claim_names[] = {"lock_bts",         "lock_bts+counter",      "load+lock_bts",
+                                       "load_other_line+lock_bts", "load+lock_bts+counter", "cas_loop",
+                                       "load+cas_loop+counter",    "AtomicBitmap"};
+
+/// Words that are never written, each on its own cache line (load_other_line+lock_bts reads them).
+struct alignas(64) LineWord {
+    std::atomic<u64> v{0};
+};
+LineWord other_line[8];
 
 template <bool Random, int C>
 void claim_variant(benchmark::State& st, u64 n) {
@@ -86,6 +98,8 @@ void claim_variant(benchmark::State& st, u64 n) {
             [&](u64 i) {
                 if constexpr (C == load_bts || C == load_bts_counter)
                     if (loaded_set(i)) return false;
+                if constexpr (C == load_other_bts)
+                    if ((other_line[(i >> 6) & 7].v.load(std::memory_order_acquire) >> (i & 63)) & 1) return false;
                 const bool won = lock_bts(a.w[i >> 6], i);
                 if constexpr (C == bts_counter || C == load_bts_counter)
                     if (won) counter.add(1);
@@ -127,6 +141,16 @@ void test_variant(benchmark::State& st, u64 n, int which) {
             const std::atomic<u64>* w = nullptr;
             if ((i >> 6) < s->seg_words) w = s->seg + (i >> 6);
             return w != nullptr && (w->load(std::memory_order_acquire) & (1ull << (i & 63))) != 0;
+        });
+    } else if (which == 2) {
+        const EmulatedSegment seg{a.w.size(), a.w.data()};
+        const EmulatedSegment* s = &seg;
+        benchmark::DoNotOptimize(s);
+        const u64 seg_words = s->seg_words; // opaque to the optimiser (DoNotOptimize above), held in registers
+        const std::atomic<u64>* const base = s->seg;
+        run_reads<Random>(st, n, [&](u64 i) { // GrowableStorage::test_bit's shape
+            const u64 w = i >> 6;
+            return w < seg_words && ((base[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
         });
     } else {
         auto& bm = *p.ours[static_cast<int>(Kind::contiguous)].growable;
@@ -301,6 +325,7 @@ const int registered = [] {
             add_claim<bts>(tail, n, random);
             add_claim<bts_counter>(tail, n, random);
             add_claim<load_bts>(tail, n, random);
+            add_claim<load_other_bts>(tail, n, random);
             add_claim<load_bts_counter>(tail, n, random);
             add_claim<cas>(tail, n, random);
             add_claim<load_cas_counter>(tail, n, random);
@@ -311,7 +336,7 @@ const int registered = [] {
         for (bool random : {true, false}) {
             const std::string tail = std::string(order_name(random)) + "/" + size_name(n) + "/";
             int which = 0;
-            for (const char* name : {"raw_acquire_load", "emulated_checks", "AtomicBitmap"})
+            for (const char* name : {"raw_acquire_load", "emulated_checks", "hoisted_checks", "AtomicBitmap"})
                 add("variant/test/" + tail + name, [=, w = which++](benchmark::State& st) {
                     random ? test_variant<true>(st, n, w) : test_variant<false>(st, n, w);
                 });
