@@ -50,6 +50,19 @@ TEST_CASE("the compiled kernels agree with the scalar reference", "[simd]") {
     }
 }
 
+TEST_CASE("popcount over a range long enough for the streaming kernel agrees with the scalar reference", "[simd]") {
+    const std::size_t n = simd::popcount_streaming_words + 300;
+    auto words = random_words(n, 1, 99);
+    for (std::size_t off : {std::size_t{0}, std::size_t{3}, std::size_t{8}}) {
+        for (std::size_t len : {simd::popcount_streaming_words - 1, simd::popcount_streaming_words,
+                                simd::popcount_streaming_words + 8, simd::popcount_streaming_words + 37, n - off}) {
+            if (off + len > n) continue;
+            INFO("offset " << off << " length " << len);
+            REQUIRE(simd::popcount(words.get() + off, len) == simd::popcount_scalar(words.get() + off, len));
+        }
+    }
+}
+
 TEST_CASE("the vector part of popcount starts on a cache-line boundary", "[simd]") {
     auto words = random_words(64, 0, 7);
     for (std::size_t off = 0; off < 16; ++off) {

@@ -158,6 +158,27 @@ template <class A>
     for (std::uint64_t lane : lanes) total += lane;
     return total + popcount_scalar(p + i, n - i);
 }
+
+#if defined(__AVX512VL__)
+/// The same on 256-bit vectors. Streaming from memory (past the L2) it keeps pace with a plain read loop where the
+/// 512-bit loop does not (on 2 MiB pages here: 17.5 vs 14 GB/s); in cache the 512-bit loop is faster (136 vs 108).
+[[nodiscard]] inline std::uint64_t popcount_vpopcntdq_256(const atomic_word* p, std::size_t n) noexcept {
+    const auto* q = reinterpret_cast<const std::uint64_t*>(p);
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_add_epi64(a0, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))));
+        a1 = _mm256_add_epi64(a1, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 4))));
+        a2 = _mm256_add_epi64(a2, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 8))));
+        a3 = _mm256_add_epi64(a3, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 12))));
+    }
+    alignas(32) std::uint64_t lanes[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+    std::uint64_t total = 0;
+    for (std::uint64_t lane : lanes) total += lane;
+    return total + popcount_scalar(p + i, n - i);
+}
+#endif
 #endif
 
 template <class A>
@@ -216,6 +237,9 @@ template <class A>
 /// How many of the n words at p come before the first cache-line boundary at or after p (0..7): vector loads from
 /// there on never straddle two lines. malloc gives 16-byte alignment, so without this every 64-byte load of an
 /// AVX-512 kernel would be split (1 MiB in L2: 74 vs 124 GB/s here).
+/// From this many words (2 MiB, the L2 of the reference machine) on, a range is taken to stream from memory.
+inline constexpr std::size_t popcount_streaming_words = std::size_t{1} << 18;
+
 [[nodiscard]] inline std::size_t words_before_line(const atomic_word* p, std::size_t n) noexcept {
     const auto past = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(p) % cache_line_size);
     return std::min(n, ((cache_line_size - past) % cache_line_size) / sizeof(atomic_word));
@@ -227,6 +251,10 @@ template <class A>
 #else
     const std::size_t head = words_before_line(p, n);
 #if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
+#if defined(__AVX512VL__)
+    if (n - head >= popcount_streaming_words)
+        return popcount_scalar(p, head) + popcount_vpopcntdq_256(p + head, n - head);
+#endif
     return popcount_scalar(p, head) + popcount_vpopcntdq(p + head, n - head);
 #else
     return popcount_scalar(p, head) + popcount_harley_seal<arch>(p + head, n - head);
