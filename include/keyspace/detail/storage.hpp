@@ -30,7 +30,7 @@
 
 #if defined(__linux__) && !defined(KEYSPACE_NO_HUGE_PAGES)
 #include <sys/mman.h> // for mmap, munmap, madvise
-#define KEYSPACE_HUGE_PAGES 1
+#define KEYSPACE_DETAIL_MAP_HUGE_PAGES 1
 #endif
 
 KEYSPACE_BEGIN_NAMESPACE
@@ -50,7 +50,7 @@ inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
 /// Whether an array of `words` words takes the mapped path (it must then be released by free_zeroed_words with the
 /// same count, which allocate/free pairs below do).
 [[nodiscard]] constexpr bool maps_huge_pages(std::uint64_t words) noexcept {
-#if defined(KEYSPACE_HUGE_PAGES)
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
     return words >= huge_page_min_bytes / sizeof(atomic_word);
 #else
     (void)words;
@@ -58,7 +58,7 @@ inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
 #endif
 }
 
-#if defined(KEYSPACE_HUGE_PAGES)
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
 /// Bytes kept mapped for `words` words on the huge-page path: a whole number of 2 MiB pages.
 [[nodiscard]] constexpr std::size_t mapped_bytes(std::uint64_t words) noexcept {
     const auto bytes = static_cast<std::size_t>(words) * sizeof(atomic_word);
@@ -73,7 +73,7 @@ inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
 [[nodiscard]] inline atomic_word* allocate_zeroed_words(std::uint64_t words) {
     if (words == 0) return nullptr;
     // atomic<uint64_t> has the size, alignment and zero representation of uint64_t (asserted in simd.hpp).
-#if defined(KEYSPACE_HUGE_PAGES)
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
     if (maps_huge_pages(words)) {
         if (words > (~std::size_t{0} - 2 * huge_page_bytes) / sizeof(atomic_word)) throw std::bad_alloc();
         const std::size_t keep = mapped_bytes(words), total = keep + huge_page_bytes;
@@ -97,7 +97,7 @@ inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
 /// Releases what allocate_zeroed_words(words) returned.
 inline void free_zeroed_words(atomic_word* p, std::uint64_t words) noexcept {
     if (p == nullptr) return;
-#if defined(KEYSPACE_HUGE_PAGES)
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
     if (maps_huge_pages(words)) {
         ::munmap(static_cast<void*>(p), mapped_bytes(words));
         return;
