@@ -2,7 +2,8 @@
 // (AtomicBitmap(size): one contiguous segment; FixedAtomicBitmap; AtomicBitmap grown from the default 4096 bits by
 // writes, i.e. through the radix-tree chunks) beside a plain std::vector<uint64_t> bitset with a non-atomic test.
 // Every variant consumes the same index stream and the same loop (run_reads: one accumulate per call, kept scalar, so
-// the plain loop is not turned into vector gathers; the vectorised plain loop is shown apart as info_). ns_per_op.
+// the plain loop is not turned into vector gathers; the vectorised plain loop is shown apart as info_, and so is the
+// plain bitset with test()'s bound check, info_plain_bitset_bound_checked). ns_per_op.
 #include "common.hpp"
 
 namespace kb {
@@ -15,9 +16,12 @@ void test_ours(benchmark::State& st, u64 n, Kind k) {
 }
 
 template <bool Random>
-void test_plain(benchmark::State& st, u64 n) {
+void test_plain(benchmark::State& st, u64 n, bool checked) {
     const PlainBitset& b = populated(n).plain;
-    run_reads<Random>(st, n, [&](u64 i) { return b.test(i); });
+    if (checked)
+        run_reads<Random>(st, n, [&](u64 i) { return b.test_checked(i); });
+    else
+        run_reads<Random>(st, n, [&](u64 i) { return b.test(i); });
 }
 
 /// Informational: the same sequential loop with the compiler free to vectorise it (AVX2/AVX-512 gathers), which no
@@ -37,7 +41,10 @@ const int registered = [] {
                     random ? test_ours<true>(st, n, k) : test_ours<false>(st, n, k);
                 });
             add(prefix + "base_plain_bitset", [=](benchmark::State& st) {
-                random ? test_plain<true>(st, n) : test_plain<false>(st, n);
+                random ? test_plain<true>(st, n, false) : test_plain<false>(st, n, false);
+            });
+            add(prefix + "info_plain_bitset_bound_checked", [=](benchmark::State& st) {
+                random ? test_plain<true>(st, n, true) : test_plain<false>(st, n, true);
             });
             if (!random) add(prefix + "info_plain_bitset_autovec", [=](benchmark::State& st) { test_plain_autovec(st, n); });
         }

@@ -96,6 +96,10 @@ struct PlainBitset {
     PlainBitset() = default;
     explicit PlainBitset(u64 bits) : w((bits + 63) / 64, 0) {}
     [[nodiscard]] KB_INLINE bool test(u64 i) const noexcept { return (w[i >> 6] >> (i & 63)) & 1; }
+    /// With the bound check test() makes (false past the end) and nothing else.
+    [[nodiscard]] KB_INLINE bool test_checked(u64 i) const noexcept {
+        return (i >> 6) < w.size() && ((w[i >> 6] >> (i & 63)) & 1) != 0;
+    }
     KB_INLINE void set(u64 i) noexcept { w[i >> 6] |= 1ull << (i & 63); }
     void reset() noexcept { std::fill(w.begin(), w.end(), 0); }
     [[nodiscard]] u64 count() const noexcept {
