@@ -102,24 +102,25 @@ void random_unset_limited(benchmark::State& st, int percent) {
     per_key(st, keys);
 }
 
-void mixed_stream(benchmark::State& st, int percent) {
+/// One key per iteration from the endless random() stream `configure` makes of the tracker's builder.
+template <class Configure>
+void endless_stream(benchmark::State& st, int percent, Configure configure) {
     auto& p = population(percent);
-    auto it = p.tracker->iter().mixed_ratio(0.9).seed(7).random();
+    auto it = configure(p.tracker->iter()).seed(7).random();
     u64 n = 0;
     for (auto _ : st) n += it.next()->id;
     benchmark::DoNotOptimize(n);
     per_key(st, 1);
 }
 
+void mixed_stream(benchmark::State& st, int percent) {
+    endless_stream(st, percent, [](auto b) { return b.mixed_ratio(0.9); });
+}
+
 /// random() with a distribution over the 10^8-ID range at `percent` density, set keys only: one draw per
 /// iteration (redrawn on a miss), beside the bare sampler draw + membership test it is made of.
 void distribution_stream(benchmark::State& st, int percent, keyspace::AccessDistribution d) {
-    auto& p = population(percent);
-    auto it = p.tracker->iter().set_only().distribution(d).seed(7).random();
-    u64 n = 0;
-    for (auto _ : st) n += it.next()->id;
-    benchmark::DoNotOptimize(n);
-    per_key(st, 1);
+    endless_stream(st, percent, [&](auto b) { return b.set_only().distribution(d); });
 }
 void base_sampler_test(benchmark::State& st, int percent, keyspace::AccessDistribution d) {
     auto& p = population(percent);

@@ -57,34 +57,36 @@ void contains(benchmark::State& st, u64 bits, u64 percent, bool ours) {
     st.counters["hit_rate"] = static_cast<double>(hits) / static_cast<double>(total_ops(st));
 }
 
-/// Random ids with replacement (mostly re-adds, see the file comment): which 0 = set, 1 = grown set, 2 = roaring_bitmap_add,
-/// 3 = test_and_set.
-void add_ids(benchmark::State& st, u64 bits, int which) {
-    if (which == 2) {
+/// Who adds: ours (contiguous or grown) through set or test_and_set, or CRoaring.
+enum class Adder { set, grown_set, test_and_set, roaring };
+
+/// Random ids with replacement (mostly re-adds, see the file comment); CRoaring through roaring_bitmap_add.
+void add_ids(benchmark::State& st, u64 bits, Adder by) {
+    if (by == Adder::roaring) {
         Roaring r(roaring_bitmap_create()); // allocated before the timed loop; grows as roaring does
         run_writes<true>(st, bits, [&](u64 i) { roaring_bitmap_add(r.get(), static_cast<std::uint32_t>(i)); });
         return;
     }
-    visit(fresh(which == 1 ? Kind::grown : Kind::contiguous, bits), [&](auto& bm) {
+    visit(fresh(by == Adder::grown_set ? Kind::grown : Kind::contiguous, bits), [&](auto& bm) {
         bm.reset();
-        if (which == 3)
+        if (by == Adder::test_and_set)
             run_writes<true>(st, bits, [&](u64 i) { (void)bm.test_and_set(i); });
         else
             run_writes<true>(st, bits, [&](u64 i) { (void)bm.set(i); });
     });
 }
 
-/// Real adds (every id absent before the call): which 0 = AtomicBitmap::set, 1 = grown AtomicBitmap::set,
-/// 2 = roaring_bitmap_add_checked on a bitmap emptied at the end of each sweep (its containers are rebuilt).
-void add_new_ids(benchmark::State& st, u64 bits, int which) {
+/// Real adds (every id absent before the call) through set; CRoaring through roaring_bitmap_add_checked on a bitmap
+/// emptied at the end of each sweep (its containers are rebuilt).
+void add_new_ids(benchmark::State& st, u64 bits, Adder by) {
     u64 inserted = 0;
-    if (which == 2) {
+    if (by == Adder::roaring) {
         Roaring r(roaring_bitmap_create());
         inserted = run_claims<true>(
             st, bits, [&](u64 i) { return roaring_bitmap_add_checked(r.get(), static_cast<std::uint32_t>(i)); },
             [&] { roaring_bitmap_clear(r.get()); });
     } else {
-        visit(fresh(which == 0 ? Kind::contiguous : Kind::grown, bits), [&](auto& bm) {
+        visit(fresh(by == Adder::grown_set ? Kind::grown : Kind::contiguous, bits), [&](auto& bm) {
             inserted = run_claims<true>(st, bits, [&](u64 i) { return bm.set(i); }, [&] { bm.reset(); });
         });
     }
@@ -99,16 +101,16 @@ const int registered = [] {
     }
     for (u64 bits : {M1, M64}) {
         const std::string prefix = "roaring/add/random/" + size_name(bits) + "/";
-        add(prefix + "AtomicBitmap_set", [=](benchmark::State& st) { add_ids(st, bits, 0); });
-        add(prefix + "AtomicBitmap_grown_set", [=](benchmark::State& st) { add_ids(st, bits, 1); });
-        add(prefix + "AtomicBitmap_test_and_set", [=](benchmark::State& st) { add_ids(st, bits, 3); });
-        add(prefix + "base_roaring_add", [=](benchmark::State& st) { add_ids(st, bits, 2); });
+        add(prefix + "AtomicBitmap_set", [=](benchmark::State& st) { add_ids(st, bits, Adder::set); });
+        add(prefix + "AtomicBitmap_grown_set", [=](benchmark::State& st) { add_ids(st, bits, Adder::grown_set); });
+        add(prefix + "AtomicBitmap_test_and_set", [=](benchmark::State& st) { add_ids(st, bits, Adder::test_and_set); });
+        add(prefix + "base_roaring_add", [=](benchmark::State& st) { add_ids(st, bits, Adder::roaring); });
     }
     for (u64 bits : {M1, M64}) {
         const std::string prefix = "roaring/add/random/" + size_name(bits) + "/new/";
-        add(prefix + "AtomicBitmap_set", [=](benchmark::State& st) { add_new_ids(st, bits, 0); });
-        add(prefix + "AtomicBitmap_grown_set", [=](benchmark::State& st) { add_new_ids(st, bits, 1); });
-        add(prefix + "base_roaring_add_checked", [=](benchmark::State& st) { add_new_ids(st, bits, 2); });
+        add(prefix + "AtomicBitmap_set", [=](benchmark::State& st) { add_new_ids(st, bits, Adder::set); });
+        add(prefix + "AtomicBitmap_grown_set", [=](benchmark::State& st) { add_new_ids(st, bits, Adder::grown_set); });
+        add(prefix + "base_roaring_add_checked", [=](benchmark::State& st) { add_new_ids(st, bits, Adder::roaring); });
     }
     return 0;
 }();

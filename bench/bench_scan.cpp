@@ -5,8 +5,9 @@
 //                     same words; and, for each contiguous layout, that read loop over the bitmap's own words
 //                     (<layout>_base_read_same_words): same memory, so the ratio is free of where each 256 MiB
 //                     block happened to land (placement alone moves DRAM bandwidth here by up to ~30 %, in either
-//                     direction, between allocations of the same size). The 256 MiB bitmap holds one random run per word (~33 %; the kernels are
-//                     data-independent, and this keeps the set-up at one set_range per word).
+//                     direction, between allocations of the same size). The 256 MiB bitmap holds one random run
+//                     per word (~33 %; the kernels are data-independent, and this keeps the set-up at one set_range
+//                     per word).
 //   for_each_set/...  for_each_set over 64M bits at 50 % and 1 % density (iid bits), ns per set bit
 //                     (items = set bits), each id summed by the callback; beside a plain tzcnt loop over a
 //                     std::vector<uint64_t> and CRoaring's roaring_iterate (callback) and

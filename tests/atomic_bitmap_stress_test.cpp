@@ -12,6 +12,7 @@
 
 using keyspace::AtomicBitmap;
 using keyspace_test::SplitMix;
+using keyspace_test::stress_threads;
 
 namespace {
 
@@ -20,8 +21,6 @@ constexpr std::uint64_t scale = 2; // TSan runs 5–15x slower
 #else
 constexpr std::uint64_t scale = 1;
 #endif
-
-unsigned stress_threads() { return std::max(4u, std::thread::hardware_concurrency()); }
 
 } // namespace
 

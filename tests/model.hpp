@@ -1,8 +1,10 @@
 // Reference models and small helpers shared by the tests.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 namespace keyspace_test {
@@ -32,5 +34,8 @@ inline double chi2_quantile(double df, double z) {
     const double a = 2.0 / (9.0 * df);
     return df * std::pow(1.0 - a + z * std::sqrt(a), 3.0);
 }
+
+/// Threads for a stress test: every hardware thread, and at least 4 so that interleavings happen on small machines.
+inline unsigned stress_threads() { return std::max(4u, std::thread::hardware_concurrency()); }
 
 } // namespace keyspace_test

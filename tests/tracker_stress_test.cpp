@@ -18,6 +18,7 @@ using keyspace::Key;
 using keyspace::PrefixTracker;
 using keyspace::TrackerConfig;
 using keyspace_test::SplitMix;
+using keyspace_test::stress_threads;
 
 namespace {
 
@@ -26,8 +27,6 @@ constexpr std::uint64_t scale = 8; // TSan runs 5–15x slower
 #else
 constexpr std::uint64_t scale = 1;
 #endif
-
-unsigned stress_threads() { return std::max(4u, std::thread::hardware_concurrency()); }
 
 /// Counts failures from worker threads (Catch2 assertions are not thread-safe: threads count, the main thread checks).
 struct Failures {

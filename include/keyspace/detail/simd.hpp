@@ -140,45 +140,50 @@ template <class A>
 }
 
 #if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
-/// AVX-512 VPOPCNTDQ: a native per-lane popcount, four independent accumulators.
-[[nodiscard]] inline std::uint64_t popcount_vpopcntdq(const atomic_word* p, std::size_t n) noexcept {
-    const auto* q = reinterpret_cast<const std::uint64_t*>(p);
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    std::size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_loadu_si512(q + i)));
-        a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_loadu_si512(q + i + 8)));
-        a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(_mm512_loadu_si512(q + i + 16)));
-        a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(_mm512_loadu_si512(q + i + 24)));
-    }
-    for (; i + 8 <= n; i += 8) a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_loadu_si512(q + i)));
-    alignas(64) std::uint64_t lanes[8]; // not _mm512_reduce_add_epi64: GCC 12 warns inside it (-Wmaybe-uninitialized)
-    _mm512_store_si512(lanes, _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
-    std::uint64_t total = 0;
-    for (std::uint64_t lane : lanes) total += lane;
-    return total + popcount_scalar(p + i, n - i);
-}
-
+/// The vector operations of the VPOPCNTDQ kernel at one width: 512 bits, or 256 (needs AVX512VL).
+struct vpopcnt512 {
+    using vec = __m512i;
+    static constexpr std::size_t words = 8;
+    static vec zero() noexcept { return _mm512_setzero_si512(); }
+    static vec count(const std::uint64_t* q) noexcept { return _mm512_popcnt_epi64(_mm512_loadu_si512(q)); }
+    static vec add(vec a, vec b) noexcept { return _mm512_add_epi64(a, b); }
+    static void store(std::uint64_t* out, vec v) noexcept { _mm512_store_si512(out, v); }
+};
 #if defined(__AVX512VL__)
-/// The same on 256-bit vectors. Streaming from memory (past the L2) it keeps pace with a plain read loop where the
-/// 512-bit loop does not (on 2 MiB pages here: 17.5 vs 14 GB/s); in cache the 512-bit loop is faster (136 vs 108).
-[[nodiscard]] inline std::uint64_t popcount_vpopcntdq_256(const atomic_word* p, std::size_t n) noexcept {
-    const auto* q = reinterpret_cast<const std::uint64_t*>(p);
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    std::size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_add_epi64(a0, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))));
-        a1 = _mm256_add_epi64(a1, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 4))));
-        a2 = _mm256_add_epi64(a2, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 8))));
-        a3 = _mm256_add_epi64(a3, _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 12))));
+struct vpopcnt256 {
+    using vec = __m256i;
+    static constexpr std::size_t words = 4;
+    static vec zero() noexcept { return _mm256_setzero_si256(); }
+    static vec count(const std::uint64_t* q) noexcept {
+        return _mm256_popcnt_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
     }
-    alignas(32) std::uint64_t lanes[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+    static vec add(vec a, vec b) noexcept { return _mm256_add_epi64(a, b); }
+    static void store(std::uint64_t* out, vec v) noexcept { _mm256_store_si256(reinterpret_cast<__m256i*>(out), v); }
+};
+#endif
+
+/// AVX-512 VPOPCNTDQ: a native per-lane popcount, four independent accumulators, at the width of V. In cache the
+/// 512-bit loop is the faster (1 MiB: 136 vs 108 GB/s here); streaming from memory past the L2 the 256-bit loop keeps
+/// pace with a plain read loop and the 512-bit one does not (256 MiB on 2 MiB pages: 17.5 vs 14 GB/s).
+template <class V>
+[[nodiscard]] inline std::uint64_t popcount_vpopcntdq(const atomic_word* p, std::size_t n) noexcept {
+    constexpr std::size_t w = V::words;
+    const auto* q = reinterpret_cast<const std::uint64_t*>(p);
+    typename V::vec a0 = V::zero(), a1 = a0, a2 = a0, a3 = a0;
+    std::size_t i = 0;
+    for (; i + 4 * w <= n; i += 4 * w) {
+        a0 = V::add(a0, V::count(q + i));
+        a1 = V::add(a1, V::count(q + i + w));
+        a2 = V::add(a2, V::count(q + i + 2 * w));
+        a3 = V::add(a3, V::count(q + i + 3 * w));
+    }
+    for (; i + w <= n; i += w) a0 = V::add(a0, V::count(q + i));
+    alignas(64) std::uint64_t lanes[w]; // not _mm512_reduce_add_epi64: GCC 12 warns inside it (-Wmaybe-uninitialized)
+    V::store(lanes, V::add(V::add(a0, a1), V::add(a2, a3)));
     std::uint64_t total = 0;
     for (std::uint64_t lane : lanes) total += lane;
     return total + popcount_scalar(p + i, n - i);
 }
-#endif
 #endif
 
 template <class A>
@@ -234,12 +239,12 @@ template <class A>
 #endif
 }
 
-/// How many of the n words at p come before the first cache-line boundary at or after p (0..7): vector loads from
-/// there on never straddle two lines. malloc gives 16-byte alignment, so without this every 64-byte load of an
-/// AVX-512 kernel would be split (1 MiB in L2: 74 vs 124 GB/s here).
 /// From this many words (2 MiB, the L2 of the reference machine) on, a range is taken to stream from memory.
 inline constexpr std::size_t popcount_streaming_words = std::size_t{1} << 18;
 
+/// How many of the n words at p come before the first cache-line boundary at or after p (0..7): vector loads from
+/// there on never straddle two lines. malloc gives 16-byte alignment, so without this every 64-byte load of an
+/// AVX-512 kernel would be split (1 MiB in L2: 74 vs 124 GB/s here).
 [[nodiscard]] inline std::size_t words_before_line(const atomic_word* p, std::size_t n) noexcept {
     const auto past = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(p) % cache_line_size);
     return std::min(n, ((cache_line_size - past) % cache_line_size) / sizeof(atomic_word));
@@ -253,9 +258,9 @@ inline constexpr std::size_t popcount_streaming_words = std::size_t{1} << 18;
 #if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
 #if defined(__AVX512VL__)
     if (n - head >= popcount_streaming_words)
-        return popcount_scalar(p, head) + popcount_vpopcntdq_256(p + head, n - head);
+        return popcount_scalar(p, head) + popcount_vpopcntdq<vpopcnt256>(p + head, n - head);
 #endif
-    return popcount_scalar(p, head) + popcount_vpopcntdq(p + head, n - head);
+    return popcount_scalar(p, head) + popcount_vpopcntdq<vpopcnt512>(p + head, n - head);
 #else
     return popcount_scalar(p, head) + popcount_harley_seal<arch>(p + head, n - head);
 #endif

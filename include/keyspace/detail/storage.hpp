@@ -42,8 +42,9 @@ using atomic_word = std::atomic<std::uint64_t>;
 /// Contiguous word arrays of at least this many bytes are mapped on 2 MiB boundaries and advised MADV_HUGEPAGE
 /// (Linux; define KEYSPACE_NO_HUGE_PAGES to opt out). Where transparent huge pages are enabled ("always" or
 /// "madvise"), the kernel then backs them with 2 MiB pages: one TLB entry covers 16M IDs instead of 32K, which on the
-/// reference machine lifts a 256 MiB count_range from ~9 to ~15 GB/s and roughly halves random access at 10^9 IDs.
-/// The cost: memory is committed 2 MiB at a time as words are first written (never more than the array itself).
+/// reference machine lifts a 256 MiB count_range with the AVX2 kernel from ~9 to ~13 GB/s (random access at 10^9 IDs
+/// is bound by DRAM latency and does not change). The cost: memory is committed 2 MiB at a time as words are first
+/// written (never more than the array itself), and the first write into a fresh 2 MiB page zeroes it in one fault.
 inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
 inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
 
@@ -182,9 +183,9 @@ private:
 };
 
 /** The growable default. The initial capacity (up to `max_eager_bits`) is one contiguous zeroed array, allocated as
- *  FixedStorage's is, so `test` below it is a single load as in FixedStorage. Beyond it, words live in 8 KiB chunks (65536 bits) reached through
- *  a radix tree of 512-way nodes whose height grows with the highest chunk touched (at most 6 levels for 2^63 bits).
- *  Chunks and nodes are allocated on first write and published with a CAS; nothing published ever moves or is freed
+ *  FixedStorage's is, so `test` below it is a single load as in FixedStorage. Beyond it, words live in 8 KiB chunks
+ *  (65536 bits) reached through a radix tree of 512-way nodes whose height grows with the highest chunk touched (at
+ *  most 6 levels for 2^63 bits). Chunks and nodes are allocated on first write and published with a CAS; nothing published ever moves or is freed
  *  before `reset_to_initial()` or destruction, so growth never loses a concurrent write and never blocks readers.
  *  Capacity is a logical bound raised by `ensure_capacity`; memory follows the chunks actually written
  *  (`set(10^12)` alone commits one chunk and six nodes). */
