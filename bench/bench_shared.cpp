@@ -1,6 +1,7 @@
 // Shared keyspaces: continue_write() claims from 2 processes vs 2 threads over the same shared region, and 2 threads
 // over a private (process-local) tracker as the baseline. Each iteration fills a fresh 2^25-ID keyspace; the counter
 // ns_per_claim is wall time per claim (both workers together), fork and open included for processes.
+#include <keyspace/iterators.hpp>
 #include <keyspace/shared_region.hpp>
 
 #include <benchmark/benchmark.h>

@@ -106,7 +106,7 @@ void check_ignored(PrefixTracker& t, std::initializer_list<std::uint64_t> ids) {
 // ---- IDs at the edges ------------------------------------------------------------------------------------------
 
 TEST_CASE("growable bitmap: IDs 0 and 2^63 - 1 work; 2^63 and UINT64_MAX throw on writes and read as absent",
-          "[bad_input][bitmap]") {
+          "[bad-input][bitmap]") {
     AtomicBitmap bm;
     CHECK(bm.set(0));
     CHECK(bm.set(two_63 - 1));
@@ -137,7 +137,7 @@ TEST_CASE("growable bitmap: IDs 0 and 2^63 - 1 work; 2^63 and UINT64_MAX throw o
     CHECK(bm.empty());
 }
 
-TEST_CASE("bitmap capacity beyond 2^63 throws length_error at construction", "[bad_input][bitmap]") {
+TEST_CASE("bitmap capacity beyond 2^63 throws length_error at construction", "[bad-input][bitmap]") {
     REQUIRE_THROWS_EXACTLY(std::length_error, AtomicBitmap(two_63 + 1));
     REQUIRE_THROWS_EXACTLY(std::length_error, AtomicBitmap(u64_max));
     REQUIRE_THROWS_EXACTLY(std::length_error, FixedAtomicBitmap(u64_max));
@@ -148,7 +148,7 @@ TEST_CASE("bitmap capacity beyond 2^63 throws length_error at construction", "[b
 }
 
 TEST_CASE("fixed bitmap: capacity - 1 works; capacity, 2^63 and UINT64_MAX throw on writes and read as absent",
-          "[bad_input][bitmap]") {
+          "[bad-input][bitmap]") {
     FixedAtomicBitmap bm(1000); // rounded up to 1024
     const std::uint64_t cap = bm.capacity();
     REQUIRE(cap == 1024);
@@ -169,7 +169,7 @@ TEST_CASE("fixed bitmap: capacity - 1 works; capacity, 2^63 and UINT64_MAX throw
     CHECK(bm.capacity() == cap);
 }
 
-TEST_CASE("bounded simple tracker: IDs at or beyond max_id are ignored, never thrown", "[bad_input][tracker]") {
+TEST_CASE("bounded simple tracker: IDs at or beyond max_id are ignored, never thrown", "[bad-input][tracker]") {
     PrefixTracker t("k:", 1000);
     for (std::uint64_t id : {std::uint64_t{0}, std::uint64_t{999}}) {
         CHECK(t.add(id));
@@ -184,7 +184,7 @@ TEST_CASE("bounded simple tracker: IDs at or beyond max_id are ignored, never th
 }
 
 TEST_CASE("unbounded simple tracker: 2^63 - 1 is the last ID; 2^63 and UINT64_MAX are ignored",
-          "[bad_input][tracker]") {
+          "[bad-input][tracker]") {
     PrefixTracker t("k:");
     CHECK(t.add(0));
     CHECK(t.add(two_63 - 1));
@@ -199,7 +199,7 @@ TEST_CASE("unbounded simple tracker: 2^63 - 1 is the last ID; 2^63 and UINT64_MA
 }
 
 TEST_CASE("hierarchical trackers: pairs at the edges of IDs and sub-IDs are ignored, never thrown",
-          "[bad_input][tracker]") {
+          "[bad-input][tracker]") {
     SECTION("flat (max_sub_id), bounded") {
         PrefixTracker t(TrackerConfig::hierarchical("h:").with_max_id(100).with_max_sub_id(10));
         CHECK(t.add_pair(0, 0));
@@ -262,7 +262,7 @@ TEST_CASE("hierarchical trackers: pairs at the edges of IDs and sub-IDs are igno
 }
 
 TEST_CASE("tracker config: max_id and max_sub_id of 0 or beyond 2^63 throw invalid_argument",
-          "[bad_input][tracker]") {
+          "[bad-input][tracker]") {
     REQUIRE_THROWS_EXACTLY(std::invalid_argument, TrackerConfig::simple("k:").with_max_id(0));
     REQUIRE_THROWS_EXACTLY(std::invalid_argument, TrackerConfig::simple("k:").with_max_id(two_63 + 1));
     REQUIRE_THROWS_EXACTLY(std::invalid_argument, TrackerConfig::simple("k:").with_max_id(u64_max));
@@ -275,7 +275,7 @@ TEST_CASE("tracker config: max_id and max_sub_id of 0 or beyond 2^63 throw inval
 
 // ---- ranges ----------------------------------------------------------------------------------------------------
 
-TEST_CASE("reversed ranges throw invalid_argument everywhere a range enters", "[bad_input][range]") {
+TEST_CASE("reversed ranges throw invalid_argument everywhere a range enters", "[bad-input][range]") {
     AtomicBitmap bm;
     bm.set(5);
     REQUIRE_THROWS_EXACTLY(std::invalid_argument, bm.set_range(10, 9));
@@ -293,7 +293,7 @@ TEST_CASE("reversed ranges throw invalid_argument everywhere a range enters", "[
     REQUIRE_THROWS_EXACTLY(std::invalid_argument, h.iter().sub_range(3, 2));
 }
 
-TEST_CASE("empty ranges change nothing and yield nothing", "[bad_input][range]") {
+TEST_CASE("empty ranges change nothing and yield nothing", "[bad-input][range]") {
     AtomicBitmap bm;
     bm.set(7);
     for (std::uint64_t b : {std::uint64_t{0}, std::uint64_t{7}, two_63, u64_max}) {
@@ -321,7 +321,7 @@ TEST_CASE("empty ranges change nothing and yield nothing", "[bad_input][range]")
 }
 
 TEST_CASE("ranges reaching UINT64_MAX are clamped to the ID space (reads) or throw length_error (bitmap writes)",
-          "[bad_input][range]") {
+          "[bad-input][range]") {
     AtomicBitmap bm;
     bm.set(3);
     bm.set(two_63 - 1);
@@ -353,7 +353,7 @@ TEST_CASE("ranges reaching UINT64_MAX are clamped to the ID space (reads) or thr
 // ---- probabilities ---------------------------------------------------------------------------------------------
 
 TEST_CASE("NaN and infinite probabilities throw invalid_argument: sample, mixed_ratio, range_percent",
-          "[bad_input][probability]") {
+          "[bad-input][probability]") {
     PrefixTracker t("k:", 100);
     for (double p : {nan_v, inf_v, -inf_v, -0.1, 1.0 + 1e-12}) {
         REQUIRE_THROWS_EXACTLY(std::invalid_argument, t.iter().sample(p));
@@ -370,7 +370,7 @@ TEST_CASE("NaN and infinite probabilities throw invalid_argument: sample, mixed_
     CHECK(drain_ids(t.iter().mixed_ratio(1.0).limit(10).random()).size() == 10);
 }
 
-TEST_CASE("NaN and infinite sampler parameters throw invalid_argument", "[bad_input][probability]") {
+TEST_CASE("NaN and infinite sampler parameters throw invalid_argument", "[bad-input][probability]") {
     using namespace keyspace;
     for (double x : {nan_v, inf_v, -inf_v}) {
         REQUIRE_THROWS_EXACTLY(std::invalid_argument, AccessDistribution::zipfian(x));
@@ -396,7 +396,7 @@ TEST_CASE("NaN and infinite sampler parameters throw invalid_argument", "[bad_in
 
 // ---- partitions ------------------------------------------------------------------------------------------------
 
-TEST_CASE("partition(i, n) with i >= n, and n = 0, throw invalid_argument", "[bad_input][partition]") {
+TEST_CASE("partition(i, n) with i >= n, and n = 0, throw invalid_argument", "[bad-input][partition]") {
     PrefixTracker t("k:", 100);
     t.add_range(0, 100);
     REQUIRE_THROWS_EXACTLY(std::invalid_argument, t.iter().partition(3, 3));
@@ -416,7 +416,7 @@ TEST_CASE("partition(i, n) with i >= n, and n = 0, throw invalid_argument", "[ba
 // ---- seeds -----------------------------------------------------------------------------------------------------
 
 TEST_CASE("seeds 0 and UINT64_MAX give working, distinct, reproducible generators and permutations",
-          "[bad_input][seed]") {
+          "[bad-input][seed]") {
     for (std::uint64_t seed : {std::uint64_t{0}, u64_max}) {
         keyspace::Rng a(seed), b(seed);
         std::set<std::uint64_t> outs;
@@ -449,7 +449,7 @@ TEST_CASE("seeds 0 and UINT64_MAX give working, distinct, reproducible generator
 // ---- allocation failure ----------------------------------------------------------------------------------------
 
 TEST_CASE("allocation failure during growth throws bad_alloc and leaves the bitmap consistent and usable",
-          "[bad_input][alloc]") {
+          "[bad-input][alloc]") {
     AtomicBitmap bm(64);
     bm.set(1);
     bm.set(63);
@@ -485,7 +485,7 @@ TEST_CASE("allocation failure during growth throws bad_alloc and leaves the bitm
 }
 
 TEST_CASE("allocation failure while a hierarchical tracker grows leaves it consistent and usable",
-          "[bad_input][alloc]") {
+          "[bad-input][alloc]") {
     PrefixTracker t = PrefixTracker::hierarchical("h:");
     CHECK(t.add_pair(1, 1));
     {
@@ -506,7 +506,7 @@ TEST_CASE("allocation failure while a hierarchical tracker grows leaves it consi
 }
 
 TEST_CASE("allocation failure at any step of adding a pair to a new ID leaves the tracker consistent",
-          "[bad_input][alloc]") {
+          "[bad-input][alloc]") {
     // Adding (70000, 0) to an empty table-mode tracker allocates the ID table's nodes and chunk, a sub-bitmap, and
     // a chunk of the ID bitmap. Fail after each number of successful growth allocations in turn.
     for (int after = 0; after < 12; ++after) {

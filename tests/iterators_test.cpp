@@ -1,4 +1,4 @@
-// The iterator builder and every terminal: semantics at any density, bounds, and the seeds' examples.
+// The iterator builder and every terminal: semantics at any density and bounds.
 #include "catch.hpp"
 #include "model.hpp"
 
@@ -14,6 +14,8 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 using keyspace::Key;
@@ -52,9 +54,9 @@ bool binomial_ok(std::uint64_t successes, std::uint64_t n, double p) {
 
 } // namespace
 
-// ---- the seeds' examples -----------------------------------------------------------------------------------------
+// ---- the basic behaviour of each terminal -----------------------------------------------------------------------
 
-TEST_CASE("seeds: sequential set_only yields the added IDs in order, limit and wrap_around", "[iter][seeds]") {
+TEST_CASE("sequential set_only yields the added IDs in order, limit and wrap_around", "[iter]") {
     PrefixTracker t(TrackerConfig::simple("user:").with_max_id(1'000'000));
     t.add(42);
     t.add(1337);
@@ -82,7 +84,7 @@ TEST_CASE("seeds: sequential set_only yields the added IDs in order, limit and w
     }
 }
 
-TEST_CASE("seeds: random set_only visits each set ID once, reproducibly with a seed", "[iter][seeds][random]") {
+TEST_CASE("random set_only visits each set ID once, reproducibly with a seed", "[iter][random]") {
     PrefixTracker t("r:", 100'000);
     auto ids = populate(t, 100'000, 0.3, 5);
     auto a = drain_ids(t.iter().set_only().seed(42).random());
@@ -95,7 +97,7 @@ TEST_CASE("seeds: random set_only visits each set ID once, reproducibly with a s
     CHECK(a == ids);
 }
 
-TEST_CASE("seeds: limit, sample, mixed_ratio, range_percent and their combination", "[iter][seeds]") {
+TEST_CASE("limit, sample, mixed_ratio, range_percent and their combination", "[iter]") {
     PrefixTracker t("s:", 100'000);
     auto ids = populate(t, 100'000, 0.5, 9);
     CHECK(drain_ids(t.iter().set_only().limit(1000).sequential()).size() == 1000);
@@ -118,7 +120,7 @@ TEST_CASE("seeds: limit, sample, mixed_ratio, range_percent and their combinatio
     CHECK(binomial_ok(set, n, 0.9));
 }
 
-TEST_CASE("seeds: unset_only().write() claims absent IDs, unique and set afterwards", "[iter][seeds][write]") {
+TEST_CASE("unset_only().write() claims absent IDs, unique and set afterwards", "[iter][write]") {
     PrefixTracker t("w:", 1000);
     t.add(0);
     t.add(2);
@@ -135,7 +137,7 @@ TEST_CASE("seeds: unset_only().write() claims absent IDs, unique and set afterwa
     CHECK(t.count() == 102);
 }
 
-TEST_CASE("seeds: erase yields and removes set IDs, one eraser at a time", "[iter][seeds][erase]") {
+TEST_CASE("erase yields and removes set IDs, one eraser at a time", "[iter][erase]") {
     PrefixTracker t("d:", 10'000);
     t.add_range(100, 200);
     {
@@ -153,7 +155,7 @@ TEST_CASE("seeds: erase yields and removes set IDs, one eraser at a time", "[ite
     CHECK_FALSE(e2->next());
 }
 
-TEST_CASE("seeds: partitioned(4) splits the set IDs among workers", "[iter][seeds][partition]") {
+TEST_CASE("partitioned(4) splits the set IDs among workers", "[iter][partition]") {
     PrefixTracker t("p:", 1'000);
     auto ids = populate(t, 1'000, 0.5, 2);
     auto parts = t.iter().set_only().partitioned(4);
@@ -527,4 +529,87 @@ TEST_CASE("every iterator is an input range of Key with the pull API", "[iter]")
     CHECK(drain_ids(it).size() == 5);
     CHECK(it.is_exhausted());
     CHECK(it.next_batch(batch) == 0);
+}
+
+// ---- const trackers, cursors, integer ranges -------------------------------------------------------------------
+
+namespace {
+template <class B>
+concept can_write = requires(const B& b) { b.write(); };
+template <class B>
+concept can_continue_write = requires(const B& b) { b.continue_write(); };
+template <class B>
+concept can_erase = requires(const B& b) { b.erase(); };
+template <class B>
+concept can_read = requires(const B& b) {
+    b.sequential();
+    b.random();
+    b.partition(0, 2);
+    b.partitioned(2);
+};
+using MutableBuilder = decltype(std::declval<PrefixTracker&>().iter());
+using ReadOnlyBuilder = decltype(std::declval<const PrefixTracker&>().iter());
+} // namespace
+
+TEST_CASE("a const tracker's builder has the reading terminals only", "[iter][const]") {
+    static_assert(can_read<ReadOnlyBuilder> && can_read<MutableBuilder>);
+    static_assert(!can_write<ReadOnlyBuilder> && !can_continue_write<ReadOnlyBuilder> && !can_erase<ReadOnlyBuilder>,
+                  "write(), continue_write() and erase() must not compile through a const PrefixTracker&");
+    static_assert(can_write<MutableBuilder> && can_continue_write<MutableBuilder> && can_erase<MutableBuilder>);
+    static_assert(std::is_convertible_v<MutableBuilder, ReadOnlyBuilder> &&
+                  !std::is_convertible_v<ReadOnlyBuilder, MutableBuilder>);
+
+    PrefixTracker t("c:", 1000);
+    t.add_range(10, 20);
+    const PrefixTracker& ct = t;
+    CHECK(drain_ids(ct.iter().set_only().sequential()).size() == 10);
+    CHECK(drain_ids(ct.iter().set_only().seed(3).random()).size() == 10);
+    keyspace::ConstIteratorBuilder narrowed = t.iter().range(0, 15); // a tracker's builder narrows to a const one
+    CHECK(drain_ids(narrowed.set_only().sequential()) == std::vector<std::uint64_t>{10, 11, 12, 13, 14});
+    CHECK(t.count() == 10); // reading changed nothing
+}
+
+TEST_CASE("continue_write keeps a bounded number of range cursors, and live streams keep theirs", "[iter][write]") {
+    PrefixTracker t("r:", 1'000'000);
+    using keyspace::IterationState;
+    // One stream per request over ever new ranges: the cursors of ranges no stream holds are dropped, oldest first.
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+        auto w = t.iter().range(i * 64, i * 64 + 64).continue_write();
+        REQUIRE(w.next_id() == i * 64);
+    }
+    CHECK(t.iteration_state().cursor_count() <= IterationState::retained_ranges);
+    // A recently used range keeps its progress after its stream ends...
+    auto a = t.iter().range(900'000, 900'100).continue_write();
+    CHECK(a.next_id() == 900'000u);
+    { auto drop = std::move(a); }
+    CHECK(t.iter().range(900'000, 900'100).continue_write().next_id() == 900'001u);
+    // ...and ranges with a live stream are never dropped, however many there are.
+    std::vector<keyspace::WriteIter> live;
+    for (std::uint64_t i = 0; i < 2 * IterationState::retained_ranges; ++i) {
+        live.push_back(t.iter().range(800'000 + i * 10, 800'000 + i * 10 + 10).continue_write());
+        REQUIRE(live.back().next_id() == 800'000 + i * 10);
+    }
+    CHECK(t.iteration_state().cursor_count() >= 2 * IterationState::retained_ranges);
+    for (std::uint64_t i = 0; i < live.size(); ++i) // joining a live range continues its shared progress
+        CHECK(t.iter().range(800'000 + i * 10, 800'000 + i * 10 + 10).continue_write().next_id() == 800'000 + i * 10 + 1);
+}
+
+TEST_CASE("range_percent computes its bounds in integer arithmetic, exact up to max_id 2^63", "[iter][bad-input]") {
+    const std::uint64_t big = (1ull << 63) - 1;
+    PrefixTracker t("p:", big);
+    t.add(big - 1);
+    CHECK(drain_ids(t.iter().set_only().range_percent(1.0, 1.0).sequential()).empty());
+    CHECK(drain_ids(t.iter().set_only().range_percent(0.5, 1.0).sequential()) == std::vector<std::uint64_t>{big - 1});
+    // floor(len * p) exactly: 2^63 - 1 IDs at p = 0.5 start the upper half at 2^62 - 1 (floor of 2^62 - 0.5).
+    t.add((1ull << 62) - 2), t.add((1ull << 62) - 1);
+    CHECK(drain_ids(t.iter().set_only().range_percent(0.5, 1.0).limit(1).sequential()) ==
+          std::vector<std::uint64_t>{(1ull << 62) - 1});
+    PrefixTracker small("s:", 10);
+    small.add_range(0, 10);
+    CHECK(drain_ids(small.iter().set_only().range_percent(0.25, 0.75).sequential()) ==
+          std::vector<std::uint64_t>{2, 3, 4, 5, 6});
+    // The double nearest 0.3 is a little below it: floor(10 * p) is 2, as for the double nearest 0.7 it is 6.
+    CHECK(drain_ids(small.iter().set_only().range_percent(0.3, 0.7).sequential()) ==
+          std::vector<std::uint64_t>{2, 3, 4, 5});
+    CHECK(drain_ids(small.iter().set_only().range_percent(0.0, 1e-300).sequential()).empty());
 }

@@ -1,5 +1,5 @@
 // PrefixGroupsTracker: the registry (lock-free get, ownership, registration order), the group iterators and claim
-// policies, bad input, the seeds' and the README's examples, and a registration/iteration stress test.
+// policies, bad input, the README's examples, and a registration/iteration stress test.
 #include "catch.hpp"
 #include "model.hpp"
 
@@ -60,9 +60,9 @@ std::vector<Item> take(It& it, std::size_t n) {
 
 } // namespace
 
-// ---- the seeds' examples ------------------------------------------------------------------------------------------
+// ---- registry and group basics ------------------------------------------------------------------------------------
 
-TEST_CASE("the seeds' registry example holds", "[groups][seeds]") {
+TEST_CASE("a registry holds bounded trackers by prefix; get returns the one added", "[groups]") {
     PrefixGroupsTracker groups;
     groups.add(TrackerConfig::simple("user:").with_max_id(1'000'000));
     groups.add(TrackerConfig::simple("session:").with_max_id(100'000));
@@ -78,7 +78,7 @@ TEST_CASE("the seeds' registry example holds", "[groups][seeds]") {
     CHECK(groups.get("session:")->max_id() == 100'000u);
 }
 
-TEST_CASE("the seeds' group-level example holds", "[groups][seeds]") {
+TEST_CASE("horizontal set_only lists each prefix's keys; a round-robin writer claims across prefixes", "[groups]") {
     PrefixGroupsTracker groups;
     groups.add(TrackerConfig::simple("a:"));
     groups.add(TrackerConfig::simple("b:"));
@@ -110,7 +110,7 @@ TEST_CASE("the seeds' group-level example holds", "[groups][seeds]") {
     CHECK(std::find(claimed["b:"].begin(), claimed["b:"].end(), 2u) == claimed["b:"].end());
 }
 
-TEST_CASE("the seeds' iteration-order examples hold", "[groups][seeds]") {
+TEST_CASE("horizontal, vertical and random orders visit every key in their order", "[groups]") {
     PrefixGroupsTracker groups;
     for (const char* p : {"p0:", "p1:"}) groups.add(TrackerConfig::simple(p).with_max_id(10));
     groups.get("p0:")->add(1), groups.get("p0:")->add(3);
@@ -128,7 +128,7 @@ TEST_CASE("the seeds' iteration-order examples hold", "[groups][seeds]") {
     CHECK(got == std::vector<Item>{{"p0:", 1}, {"p0:", 3}, {"p1:", 0}, {"p1:", 3}});
 }
 
-TEST_CASE("the seeds' get_or_create example with a default max_id holds", "[groups][seeds]") {
+TEST_CASE("get_or_create makes one tracker per prefix, bounded by the default max_id", "[groups]") {
     auto groups = PrefixGroupsTracker::with_default_max_id(1'000'000);
     auto tracker = groups.get_or_create("vec:");
     tracker->add(0), tracker->add(100), tracker->add(999);

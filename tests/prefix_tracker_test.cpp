@@ -12,7 +12,7 @@
 using keyspace::PrefixTracker;
 using keyspace::TrackerConfig;
 
-TEST_CASE("the seeds' simple-mode example holds", "[tracker]") {
+TEST_CASE("a bounded simple tracker adds, answers exists and counts", "[tracker]") {
     PrefixTracker simple(TrackerConfig::simple("vec:").with_max_id(1'000'000).with_initial_capacity(4096));
     CHECK(simple.add(0));
     CHECK(simple.add(100));
@@ -24,7 +24,7 @@ TEST_CASE("the seeds' simple-mode example holds", "[tracker]") {
     CHECK(simple.capacity() == 1'000'000u);
 }
 
-TEST_CASE("the seeds' hierarchical example holds", "[tracker][hierarchical]") {
+TEST_CASE("a hierarchical tracker adds pairs and answers exists_pair", "[tracker][hierarchical]") {
     auto hier = PrefixTracker::hierarchical("hash:");
     CHECK(hier.add_pair(1, 0));
     CHECK(hier.add_pair(1, 5));
@@ -168,5 +168,48 @@ TEST_CASE("a tracker costs little beyond its bits", "[tracker][memory]") {
     PrefixTracker big("big:", 1'000'000'000);
     CHECK(big.capacity() == 1'000'000'000u);
     // 10^9 bits = 125,000,000 bytes; the rest is bounded by the tree nodes of a contiguous first segment (none).
-    CHECK(keyspace::detail::TrackerAccess::bits(big).memory_bytes() <= 126'000'000u);
+    CHECK(big.bits().memory_bytes() <= 126'000'000u);
+}
+
+TEST_CASE("layout(), bits() and sub_bitmap() expose each layout's storage; Key members dispatch by mode",
+          "[tracker][hierarchical]") {
+    using keyspace::Key;
+    using keyspace::TrackerLayout;
+    PrefixTracker simple("s:");
+    CHECK(simple.layout() == TrackerLayout::simple);
+    CHECK(simple.add(Key{5, 0}));
+    CHECK(simple.exists(Key{5, 0}));
+    CHECK(simple.bits().test(5));
+    CHECK(simple.sub_bitmap(5) == nullptr);
+    CHECK(simple.claim(Key{6, 0}));
+    CHECK_FALSE(simple.claim(Key{6, 0}));
+    CHECK(simple.remove(Key{5, 0}));
+
+    PrefixTracker flat(TrackerConfig::hierarchical("f:").with_max_sub_id(10));
+    CHECK(flat.layout() == TrackerLayout::flat);
+    CHECK(flat.add(Key{3, 7}));
+    CHECK(flat.bits().test(3 * 10 + 7)); // bit id * max_sub_id + sub_id
+    CHECK(flat.exists(Key{3, 7}));
+    CHECK_FALSE(flat.exists(Key{3, 6}));
+    CHECK(flat.sub_bitmap(3) == nullptr);
+
+    auto table = PrefixTracker::hierarchical("t:");
+    CHECK(table.layout() == TrackerLayout::table);
+    CHECK(table.sub_bitmap(9) == nullptr);
+    CHECK(table.add(Key{9, 1u << 20}));
+    CHECK(table.claim(Key{9, 3}));
+    REQUIRE(table.sub_bitmap(9) != nullptr);
+    CHECK(table.sub_bitmap(9)->test(1u << 20));
+    CHECK(table.sub_bitmap(9)->count() == 2);
+    CHECK(table.bits().test(9)); // the IDs that own a sub-bitmap
+    CHECK_FALSE(table.bits().test(8));
+    CHECK(table.remove(Key{9, 3}));
+    CHECK(table.count() == 1);
+    // The table layout's limits: IDs below 2^57, sub-IDs below 2^32; beyond them mutators return false.
+    CHECK_FALSE(table.add(Key{1ull << 57, 0}));
+    CHECK_FALSE(table.add(Key{1, 1ull << 32}));
+    CHECK(table.sub_bitmap(1ull << 60) == nullptr);
+    table.clear();
+    CHECK(table.sub_bitmap(9) == nullptr);
+    CHECK_FALSE(table.bits().test(9));
 }

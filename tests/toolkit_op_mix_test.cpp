@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using keyspace::Op;
@@ -165,4 +166,14 @@ TEST_CASE("OpStreams on several threads keep every ID's inserts and deletes cons
     CHECK(ins > 0u);
     CHECK(del > 0u);
     CHECK(t.count() == initial + ins - del);
+}
+
+TEST_CASE("OpStream::next lets the claim's std::bad_alloc through instead of terminating", "[toolkit][op_mix]") {
+    // An insert claims through WriteIter::next(), which grows the tracker and can throw std::bad_alloc; a noexcept
+    // next() would turn that into std::terminate.
+    static_assert(!noexcept(std::declval<keyspace::OpStream&>().next()));
+    static_assert(!noexcept(std::declval<keyspace::WriteIter&>().next()));
+    keyspace::PrefixTracker t("o:", 100);
+    keyspace::OpStream s(t, keyspace::OpMix::parse("insert:1"), 1);
+    CHECK(s.next().id == std::optional<std::uint64_t>(0));
 }

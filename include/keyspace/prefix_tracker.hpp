@@ -1,115 +1,49 @@
 /** @file keyspace/prefix_tracker.hpp
- *  TrackerConfig and PrefixTracker: the existence state of one key prefix (`user:`), as simple IDs or as
- *  hierarchical (id, sub_id) pairs. */
+ *  PrefixTracker: the existence state of one key prefix (`user:`), as simple IDs or as hierarchical (id, sub_id)
+ *  pairs. Its iterators (PrefixTracker::iter()) are in <keyspace/iterators.hpp>, which includes this header. */
 #pragma once
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/storage.hpp>
+#include <keyspace/detail/sub_bitmap_table.hpp>
 #include <keyspace/detail/thread_counter.hpp>
+#include <keyspace/iteration_state.hpp>
+#include <keyspace/key.hpp>
+#include <keyspace/tracker_config.hpp>
 
 #include <algorithm> // for std::min
-#include <atomic>    // for std::atomic
-#include <compare>   // for operator<=>
+#include <atomic>    // for std::memory_order
 #include <cstdint>   // for std::uint64_t
-#include <memory>    // for std::unique_ptr
-#include <mutex>     // for std::mutex, std::lock_guard
+#include <memory>    // for std::unique_ptr, std::shared_ptr
 #include <optional>  // for std::optional
 #include <stdexcept> // for std::logic_error
 #include <string>    // for std::string
 #include <utility>   // for std::move
-#include <vector>    // for std::vector
 
 KEYSPACE_BEGIN_NAMESPACE
 
-/** One key of a tracker: an ID and, in hierarchical mode, a sub-ID (0 in simple mode). */
-struct Key {
-    std::uint64_t id;
-    std::uint64_t sub_id;
-    friend auto operator<=>(const Key&, const Key&) = default;
-};
+template <class Tracker>
+class BasicIteratorBuilder; // <keyspace/iterators/builder.hpp>
+class PrefixTracker;
+/// The builder of a tracker's iterators: every terminal (<keyspace/iterators.hpp>).
+using IteratorBuilder = BasicIteratorBuilder<PrefixTracker>;
+/// The builder of a const tracker's iterators: the reading terminals only.
+using ConstIteratorBuilder = BasicIteratorBuilder<const PrefixTracker>;
+class SharedKeyspace; // <keyspace/shared_region.hpp>
 
-/** How a PrefixTracker is laid out. Immutable value; every `with_*` returns a modified copy.
- *  Invalid values throw std::invalid_argument naming the argument. */
-class TrackerConfig {
-public:
-    /// Simple mode: one bit per ID.
-    [[nodiscard]] static TrackerConfig simple(std::string prefix) { return TrackerConfig(std::move(prefix), false); }
-    /// Hierarchical mode: one bit per (id, sub_id) pair.
-    [[nodiscard]] static TrackerConfig hierarchical(std::string prefix) {
-        return TrackerConfig(std::move(prefix), true);
-    }
-
-    /// IDs are [0, max_id). 1 <= max_id <= max_supported_id.
-    [[nodiscard]] TrackerConfig with_max_id(std::uint64_t max_id) const {
-        if (max_id == 0 || max_id > max_supported_id)
-            detail::throw_invalid_argument(("TrackerConfig::with_max_id: max_id must be in [1, 2^63], got " +
-                                            std::to_string(max_id)).c_str());
-        TrackerConfig c = *this;
-        c.max_id_ = max_id;
-        return c;
-    }
-    /// Hierarchical mode: sub-IDs are [0, max_sub_id), stored flat (id * max_sub_id + sub_id), so exists_pair costs
-    /// what exists costs. 1 <= max_sub_id <= max_supported_id.
-    [[nodiscard]] TrackerConfig with_max_sub_id(std::uint64_t max_sub_id) const {
-        if (!hierarchical_)
-            detail::throw_invalid_argument("TrackerConfig::with_max_sub_id: only a hierarchical config has sub-IDs");
-        if (max_sub_id == 0 || max_sub_id > max_supported_id)
-            detail::throw_invalid_argument(("TrackerConfig::with_max_sub_id: max_sub_id must be in [1, 2^63], got " +
-                                            std::to_string(max_sub_id)).c_str());
-        TrackerConfig c = *this;
-        c.max_sub_id_ = max_sub_id;
-        return c;
-    }
-    /// Bits allocated up front (default 4096; a bounded simple tracker allocates max_id bits whatever this says).
-    [[nodiscard]] TrackerConfig with_initial_capacity(std::uint64_t bits) const {
-        if (bits > max_supported_id)
-            detail::throw_invalid_argument(("TrackerConfig::with_initial_capacity: bits must be at most 2^63, got " +
-                                            std::to_string(bits)).c_str());
-        TrackerConfig c = *this;
-        c.initial_capacity_ = bits;
-        return c;
-    }
-
-    [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
-    [[nodiscard]] bool is_hierarchical() const noexcept { return hierarchical_; }
-    [[nodiscard]] std::optional<std::uint64_t> max_id() const noexcept { return max_id_; }
-    [[nodiscard]] std::optional<std::uint64_t> max_sub_id() const noexcept { return max_sub_id_; }
-    [[nodiscard]] std::uint64_t initial_capacity() const noexcept { return initial_capacity_; }
-
-    friend bool operator==(const TrackerConfig&, const TrackerConfig&) = default;
-
-private:
-    TrackerConfig(std::string prefix, bool hierarchical) : prefix_(std::move(prefix)), hierarchical_(hierarchical) {}
-
-    std::string prefix_;
-    bool hierarchical_;
-    std::optional<std::uint64_t> max_id_;
-    std::optional<std::uint64_t> max_sub_id_;
-    std::uint64_t initial_capacity_ = 4096;
-};
-
-class IteratorBuilder; // <keyspace/iterators.hpp>
+/** How a tracker stores its keys (PrefixTracker::layout()):
+ *  - simple: one bit per ID, bit id of bits();
+ *  - flat: hierarchical with max_sub_id = k: bit id * k + sub_id of bits();
+ *  - table: hierarchical without max_sub_id: bit sub_id of sub_bitmap(id); bit id of bits() is set when id owns a
+ *    sub-bitmap (IDs below 2^57, sub-IDs below 2^32). */
+enum class TrackerLayout : std::uint8_t { simple, flat, table };
 
 namespace detail {
 
-/// The sub-ID bitmap of one ID in a hierarchical tracker without max_sub_id: many small bitmaps, so a plain atomic
-/// count (which also answers sub_count and id_exists) instead of per-thread cells.
-using SubBitmap = BasicAtomicBitmap<GrowableStorage, SharedCounter>;
-inline constexpr std::uint64_t sub_bitmap_initial_bits = 1024;
-
-/// Progress shared by the continue_write() streams over one range: positions are handed out 4096 at a time.
-struct WriteCursor {
-    std::uint64_t b, e, sb, se; // the range it serves
-    alignas(cache_line_size) std::atomic<std::uint64_t> next{0};      // first 4096-position run not yet handed out
-    alignas(cache_line_size) std::atomic<std::uint64_t> overwrite{0}; // wrap_around: blocks handed out in cycles
-};
-
-struct TrackerAccess; // the iterators' door into a tracker
-
 /// Memory shared with other processes that a tracker adopts (made by <keyspace/shared_region.hpp>): the bit words,
-/// the write-stream progress of the default range, and an owner keeping the mapping alive.
+/// the write progress of the default range, and an owner keeping the mapping alive.
 struct RegionView {
     atomic_word* words = nullptr;
     std::uint64_t word_count = 0;
@@ -137,19 +71,14 @@ class PrefixTracker {
 public:
     explicit PrefixTracker(TrackerConfig config)
         : config_(std::move(config)), bits_(bits_capacity(config_)),
-          pairs_(config_.is_hierarchical() && !config_.max_sub_id() ? std::make_unique<DynamicPairs>() : nullptr) {}
-    /// A simple, bounded tracker over a region shared between processes; made by SharedRegion
-    /// (<keyspace/shared_region.hpp>), which checks that the region fits the config.
-    PrefixTracker(TrackerConfig config, detail::RegionView region)
-        : config_(std::move(config)), bits_(std::in_place, detail::adopt_words, region.words, region.word_count),
-          region_(std::make_unique<detail::RegionView>(std::move(region))) {}
+          pairs_(config_.is_hierarchical() && !config_.max_sub_id() ? std::make_unique<DynamicPairs>() : nullptr),
+          iteration_(std::make_unique<IterationState>()) {}
     explicit PrefixTracker(std::string prefix) : PrefixTracker(TrackerConfig::simple(std::move(prefix))) {}
     PrefixTracker(std::string prefix, std::uint64_t max_id)
         : PrefixTracker(TrackerConfig::simple(std::move(prefix)).with_max_id(max_id)) {}
     [[nodiscard]] static PrefixTracker hierarchical(std::string prefix) {
         return PrefixTracker(TrackerConfig::hierarchical(std::move(prefix)));
     }
-    ~PrefixTracker() { release_pairs(); }
     PrefixTracker(const PrefixTracker&) = delete;
     PrefixTracker& operator=(const PrefixTracker&) = delete;
 
@@ -158,6 +87,10 @@ public:
     [[nodiscard]] std::optional<std::uint64_t> max_id() const noexcept { return config_.max_id(); }
     [[nodiscard]] std::optional<std::uint64_t> max_sub_id() const noexcept { return config_.max_sub_id(); }
     [[nodiscard]] bool is_hierarchical() const noexcept { return config_.is_hierarchical(); }
+    /// How the keys are stored (see TrackerLayout).
+    [[nodiscard]] TrackerLayout layout() const noexcept {
+        return !is_hierarchical() ? TrackerLayout::simple : pairs_ ? TrackerLayout::table : TrackerLayout::flat;
+    }
 
     /// IDs addressable without growth (for a bounded tracker, max_id). With max_sub_id, an ID counts once any of
     /// its sub-IDs is, so every stored pair lies below capacity() (the default range of reading iterators).
@@ -234,7 +167,7 @@ public:
         require_hierarchical("remove_pair");
         if (!valid_pair(id, sub_id)) return false;
         if (!pairs_) return bits_.clear(id * stride() + sub_id);
-        detail::SubBitmap* s = sub_bitmap(id);
+        SubBitmap* s = pairs_->table.find(id);
         if (s == nullptr || !s->test_and_clear(sub_id)) return false;
         pairs_->count.add(-1);
         return true;
@@ -251,7 +184,7 @@ public:
         require_hierarchical("exists_pair");
         if (!valid_pair(id, sub_id)) return false;
         if (!pairs_) return bits_.test(id * stride() + sub_id);
-        const detail::SubBitmap* s = sub_bitmap(id);
+        const SubBitmap* s = pairs_->table.find(id);
         return s != nullptr && s->test(sub_id);
     }
     /// Whether id has at least one sub-ID.
@@ -262,7 +195,7 @@ public:
             const std::uint64_t k = stride();
             return id < max_supported_id / k && bits_.find_next_set(id * k, id * k + k).has_value();
         }
-        const detail::SubBitmap* s = sub_bitmap(id);
+        const SubBitmap* s = pairs_->table.find(id);
         return s != nullptr && !s->empty();
     }
     /// Number of sub-IDs id has.
@@ -273,45 +206,68 @@ public:
             const std::uint64_t k = stride();
             return id < max_supported_id / k ? bits_.count_range(id * k, id * k + k) : 0;
         }
-        const detail::SubBitmap* s = sub_bitmap(id);
+        const SubBitmap* s = pairs_->table.find(id);
         return s != nullptr ? s->count() : 0;
+    }
+
+    // ---- keys, whatever the mode -----------------------------------------------------------------------------------
+
+    /// exists(k.id) or exists_pair(k.id, k.sub_id), by mode.
+    [[nodiscard]] bool exists(Key k) const { return is_hierarchical() ? exists_pair(k.id, k.sub_id) : exists(k.id); }
+    /// claim(k.id) or claim_pair(k.id, k.sub_id), by mode.
+    bool claim(Key k) { return is_hierarchical() ? claim_pair(k.id, k.sub_id) : claim(k.id); }
+    /// add(k.id) or add_pair(k.id, k.sub_id), by mode.
+    bool add(Key k) { return is_hierarchical() ? add_pair(k.id, k.sub_id) : add(k.id); }
+    /// remove(k.id) or remove_pair(k.id, k.sub_id), by mode.
+    bool remove(Key k) { return is_hierarchical() ? remove_pair(k.id, k.sub_id) : remove(k.id); }
+
+    // ---- storage, as iterators and snapshots read it ---------------------------------------------------------------
+
+    /// The tracker's bitmap (see TrackerLayout for what its bits mean in each layout). Read-only: write through the
+    /// tracker, which keeps the counts and the layout's invariants.
+    [[nodiscard]] const AtomicBitmap& bits() const noexcept { return bits_; }
+    /// Table layout: the sub-ID bitmap of id, or nullptr when id has none (always nullptr in the other layouts).
+    [[nodiscard]] const SubBitmap* sub_bitmap(std::uint64_t id) const noexcept {
+        return pairs_ ? pairs_->table.find(id) : nullptr;
     }
 
     // ---- iteration ------------------------------------------------------------------------------------------------
 
+    /// The composable iterator builder; defined in <keyspace/iterators.hpp>, which a caller includes. The tracker must
+    /// outlive every iterator. From a const tracker only the reading terminals exist.
+    [[nodiscard]] IteratorBuilder iter();
+    [[nodiscard]] ConstIteratorBuilder iter() const;
+
+    /// What the write and erase streams of this tracker share (continue_write() progress, erase exclusivity).
+    [[nodiscard]] IterationState& iteration_state() noexcept { return *iteration_; }
+
     /// Rewinds the progress shared by continue_write() streams (every range). Streams already running keep the
     /// block they hold and then continue from the rewound progress.
-    void reset_write_cursor() noexcept {
-        if (region_) { // shared by every process of the region
-            region_->cursor->next.store(0, std::memory_order_relaxed);
-            region_->cursor->overwrite.store(0, std::memory_order_relaxed);
-        }
-        std::lock_guard<std::mutex> lock(cursors_mutex_);
-        for (auto& c : cursors_) {
-            c->next.store(0, std::memory_order_relaxed);
-            c->overwrite.store(0, std::memory_order_relaxed);
-        }
-    }
-
-    /// The composable iterator builder (<keyspace/iterators.hpp>). The tracker must outlive every iterator.
-    [[nodiscard]] IteratorBuilder iter() const;
+    void reset_write_cursor() noexcept { iteration_->rewind_all(); }
 
     /// Removes everything. Exclusive: no other call may run concurrently, and no iterator may be in use.
     void clear() noexcept {
         bits_.clear_all();
         if (pairs_) {
-            release_pairs();
-            pairs_->table.reset_to_initial();
+            pairs_->table.clear();
             pairs_->count.reset();
         }
         reset_write_cursor();
     }
 
 private:
-    friend struct detail::TrackerAccess;
+    friend class SharedKeyspace;
+
+    /// A simple, bounded tracker over a region shared between processes; made by SharedKeyspace
+    /// (<keyspace/shared_region.hpp>), which checks that the region fits the config.
+    PrefixTracker(TrackerConfig config, detail::RegionView region)
+        : config_(std::move(config)), bits_(std::in_place, detail::adopt_words, region.words, region.word_count),
+          iteration_(std::make_unique<IterationState>(
+              IterationState::Range{0, *config_.max_id(), 0, 1},
+              std::shared_ptr<WriteCursor>(region.keep_alive, region.cursor))) {}
 
     struct DynamicPairs {
-        GrowableStorage table{0}; // word id holds the SubBitmap* of id (0: none yet); slots never change once set
+        detail::SubBitmapTable table;
         detail::ThreadCounter count;
     };
 
@@ -335,7 +291,7 @@ private:
     [[nodiscard]] bool valid_id(std::uint64_t id) const noexcept { return id < id_limit(); }
     [[nodiscard]] bool valid_pair(std::uint64_t id, std::uint64_t sub) const noexcept {
         if (!valid_id(id)) return false;
-        if (pairs_) return id < detail::max_supported_word && sub < (1ull << 32);
+        if (pairs_) return id < detail::max_table_id && sub < detail::max_table_sub_id;
         const std::uint64_t k = stride();
         return sub < k && id < max_supported_id / k;
     }
@@ -355,57 +311,16 @@ private:
         if (b > e) detail::throw_invalid_range(fn, b, e);
     }
 
-    [[nodiscard]] detail::SubBitmap* sub_bitmap(std::uint64_t id) const noexcept {
-        const detail::atomic_word* slot = pairs_->table.word(id);
-        // Acquire pairs with the release CAS in sub_bitmap_for_write: the bitmap's construction is visible.
-        return slot != nullptr ? reinterpret_cast<detail::SubBitmap*>(slot->load(std::memory_order_acquire)) : nullptr;
-    }
-    detail::SubBitmap& sub_bitmap_for_write(std::uint64_t id) {
-        detail::atomic_word& slot = pairs_->table.word_for_write(id);
-        std::uint64_t p = slot.load(std::memory_order_acquire); // pairs with the release CAS below
-        if (p != 0) [[likely]]
-            return *reinterpret_cast<detail::SubBitmap*>(p);
-        auto fresh = std::make_unique<detail::SubBitmap>(detail::sub_bitmap_initial_bits);
-        // The IDs that own a sub-bitmap (lets iterators skip the others), marked before publishing so that a
-        // std::bad_alloc here leaves nothing published; a loser of the race below merely set the bit again.
-        bits_.set(id);
-        if (slot.compare_exchange_strong(p, reinterpret_cast<std::uint64_t>(fresh.get()), std::memory_order_acq_rel,
-                                         std::memory_order_acquire))
-            return *fresh.release();
-        return *reinterpret_cast<detail::SubBitmap*>(p);
-    }
-    void release_pairs() noexcept {
-        if (!pairs_) return;
-        pairs_->table.for_each_run(0, detail::max_supported_word, [](std::uint64_t, detail::atomic_word* p, std::size_t n) {
-            for (std::size_t i = 0; i < n; ++i) {
-                delete reinterpret_cast<detail::SubBitmap*>(p[i].load(std::memory_order_relaxed));
-                p[i].store(0, std::memory_order_relaxed);
-            }
-            return true;
-        });
-    }
-
-    detail::WriteCursor& write_cursor(std::uint64_t b, std::uint64_t e, std::uint64_t sb, std::uint64_t se) const {
-        // A shared region keeps the progress of its default range, [0, max_id), for every process.
-        if (region_ && b == 0 && e == config_.max_id() && sb == 0 && se == 1) return *region_->cursor;
-        std::lock_guard<std::mutex> lock(cursors_mutex_);
-        for (auto& c : cursors_)
-            if (c->b == b && c->e == e && c->sb == sb && c->se == se) return *c;
-        auto c = std::make_unique<detail::WriteCursor>();
-        c->b = b, c->e = e, c->sb = sb, c->se = se;
-        cursors_.push_back(std::move(c));
-        return *cursors_.back();
+    SubBitmap& sub_bitmap_for_write(std::uint64_t id) {
+        // The IDs that own a sub-bitmap are marked in bits_ (lets iterators skip the others) before the bitmap is
+        // published, so that a std::bad_alloc leaves nothing published; a loser of the race merely set the bit again.
+        return pairs_->table.get_or_create(id, [&] { bits_.set(id); });
     }
 
     TrackerConfig config_;
-    AtomicBitmap bits_; // simple: the IDs; flat pairs: id * max_sub_id + sub_id; table pairs: IDs with a sub-bitmap
-    std::unique_ptr<DynamicPairs> pairs_;
-    mutable std::mutex cursors_mutex_;
-    mutable std::vector<std::unique_ptr<detail::WriteCursor>> cursors_;
-    mutable std::atomic<bool> erasing_{false};
-    std::unique_ptr<detail::RegionView> region_; // a shared region: its default range's progress, its mapping
+    AtomicBitmap bits_; // see TrackerLayout
+    std::unique_ptr<DynamicPairs> pairs_; // table layout only
+    std::unique_ptr<IterationState> iteration_;
 };
 
 KEYSPACE_END_NAMESPACE
-
-#include <keyspace/iterators.hpp> // PrefixTracker::iter() hands out the next layer's entry point

@@ -47,6 +47,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/iterators.hpp> // the trackers it opens are iterated, claimed from, erased
 #include <keyspace/prefix_tracker.hpp>
 
 #include <atomic>    // for std::atomic_ref
@@ -148,7 +149,7 @@ private:
         std::uint32_t prefix_len;
         char prefix[max_prefix_bytes];
     };
-    static_assert(sizeof(Header) <= 256 && sizeof(detail::WriteCursor) <= 1024);
+    static_assert(sizeof(Header) <= 256 && sizeof(WriteCursor) <= 1024);
     static constexpr std::size_t cursor_offset = 256;
 
     /// Owns a mapping (and unmaps it when the last tracker over it goes).
@@ -253,7 +254,7 @@ private:
         auto mapping = std::make_shared<Mapping>(addr, bytes);
         auto* base = static_cast<unsigned char*>(addr);
         auto* header = reinterpret_cast<Header*>(base);
-        detail::WriteCursor* cursor;
+        WriteCursor* cursor;
         if (init) { // the file is zero-filled by ftruncate: every word and the cursor's atomics start at 0
             const std::uint64_t max_id = *config.max_id();
             header->version = format_version;
@@ -263,21 +264,21 @@ private:
             header->total_bytes = bytes;
             header->prefix_len = static_cast<std::uint32_t>(config.prefix().size());
             std::memcpy(header->prefix, config.prefix().data(), config.prefix().size());
-            cursor = ::new (base + cursor_offset) detail::WriteCursor{};
+            cursor = ::new (base + cursor_offset) WriteCursor{};
             cursor->b = 0, cursor->e = max_id, cursor->sb = 0, cursor->se = 1;
             // Last: the magic, released, so an opener that sees it sees the header and the cursor.
             std::atomic_ref<std::uint64_t>(header->magic).store(magic, std::memory_order_release);
         } else {
             if (std::atomic_ref<std::uint64_t>(header->magic).load(std::memory_order_acquire) != magic)
                 fail(name, "changed while being opened");
-            cursor = std::launder(reinterpret_cast<detail::WriteCursor*>(base + cursor_offset));
+            cursor = std::launder(reinterpret_cast<WriteCursor*>(base + cursor_offset));
         }
         detail::RegionView view;
         view.words = reinterpret_cast<detail::atomic_word*>(base + header_bytes);
         view.word_count = (*config.max_id() + 63) / 64;
         view.cursor = cursor;
         view.keep_alive = mapping;
-        return std::make_shared<PrefixTracker>(config, std::move(view));
+        return std::shared_ptr<PrefixTracker>(new PrefixTracker(config, std::move(view))); // a private constructor
     }
 #else
     [[noreturn]] static void unsupported() { throw region_error("keyspace shared regions: not supported on this platform"); }

@@ -5,7 +5,8 @@
 #include <keyspace/config.hpp>
 #include <keyspace/detail/random_bits.hpp>
 
-#include <cstdint> // for std::uint64_t
+#include <atomic>  // for std::atomic
+#include <cstdint> // for std::uint64_t, std::uintptr_t
 
 KEYSPACE_BEGIN_NAMESPACE
 
@@ -19,6 +20,23 @@ namespace detail {
 }
 
 [[nodiscard]] constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+} // namespace detail
+
+namespace detail {
+
+/// The seed of sub-stream `index` of `seed`: the library's one seed mixer (Rng::stream, the iterators' slices and
+/// internal generators, the toolkit's hashed choices). Distinct indices give unrelated seeds.
+[[nodiscard]] constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept {
+    return splitmix64_mix(seed ^ splitmix64_mix(index + 0x632be59bd9b4e019ull));
+}
+
+/// A seed for builders given none: distinct per call and per process run.
+[[nodiscard]] inline std::uint64_t fresh_seed() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    const auto local = reinterpret_cast<std::uintptr_t>(&counter); // differs between runs (ASLR)
+    return mix_seed(static_cast<std::uint64_t>(local) ^ 0x5eed, counter.fetch_add(1, std::memory_order_relaxed));
+}
 
 } // namespace detail
 
@@ -50,9 +68,9 @@ public:
             word = detail::splitmix64_mix(seed);
         }
     }
-    /// The i-th independent stream of a seed (the seed and the index are mixed before seeding; see the class note).
+    /// The i-th independent stream of a seed: Rng(detail::mix_seed(seed, index)) (see the class note).
     [[nodiscard]] static constexpr Rng stream(std::uint64_t seed, std::uint64_t index) noexcept {
-        return Rng(detail::splitmix64_mix(seed ^ detail::splitmix64_mix(index + 0x632be59bd9b4e019ull)));
+        return Rng(detail::mix_seed(seed, index));
     }
 
     [[nodiscard]] static constexpr result_type min() noexcept { return 0; }

@@ -6,6 +6,7 @@
 #include <keyspace/config.hpp>
 #include <keyspace/detail/text.hpp>
 #include <keyspace/detail/random_bits.hpp>
+#include <keyspace/iterators.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/sampling/rng.hpp>
 
@@ -187,8 +188,8 @@ public:
         if (mix_.probability(Op::Delete) > 0) eraser_ = tracker.iter().erase();
     }
 
-    /// The next operation.
-    Operation next() noexcept {
+    /// The next operation. Throws only what its iterators throw: std::bad_alloc when a claim grows the tracker.
+    Operation next() {
         const Op op = mix_.choose(rng_);
         switch (op) {
         case Op::Read:
@@ -217,7 +218,7 @@ private:
     static RandomIter existing_of(const PrefixTracker& t, std::uint64_t seed) {
         return t.iter().mixed_ratio(1.0).seed(seed).random();
     }
-    std::optional<std::uint64_t> existing_key() noexcept {
+    std::optional<std::uint64_t> existing_key() {
         const auto id = existing_.next_id();
         // The draw yields an absent key when none is present (or one was removed since): no key to read then.
         if (id && tracker_->exists(*id)) return id;

@@ -142,8 +142,7 @@ private:
     /// True with probability p, decided by a hash of (seed, id).
     static bool coin(std::uint64_t seed, std::uint64_t id, double p) noexcept {
         if (p >= 1) return true;
-        const std::uint64_t h =
-            detail::splitmix64_mix(detail::splitmix64_mix(seed ^ 0x5348415045ull) + 0x9e3779b97f4a7c15ull * (id + 1));
+        const std::uint64_t h = detail::mix_seed(seed ^ 0x5348415045ull, id);
         // The top 53 bits against p * 2^53: true with probability p to within 2^-53.
         return static_cast<double>(h >> 11) < p * 9007199254740992.0;
     }

@@ -48,7 +48,7 @@ private:
         if (t.is_hierarchical())
             throw std::invalid_argument("keyspace toolkit: hierarchical trackers are not supported (prefix '" +
                                         t.prefix() + "')");
-        return detail::TrackerAccess::bits(t);
+        return t.bits();
     }
     const AtomicBitmap* live_;
     const std::uint64_t* words_;

@@ -1,0 +1,138 @@
+/** @file keyspace/detail/draw_stream.hpp
+ *  DrawStream: positions of a space drawn from an AccessDistribution (random() with a distribution or mixed_ratio,
+ *  and the write streams with a distribution); Thinning: the geometric skips of sample(p). */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/detail/iteration_space.hpp>
+#include <keyspace/detail/scanner.hpp>
+#include <keyspace/sampling/access_distribution.hpp>
+#include <keyspace/sampling/rng.hpp>
+
+#include <algorithm> // for std::min
+#include <bit>       // for std::countl_zero
+#include <cmath>     // for std::log, std::log1p, std::floor
+#include <cstdint>   // for std::uint64_t
+#include <limits>    // for std::numeric_limits
+#include <optional>  // for std::optional
+
+KEYSPACE_BEGIN_NAMESPACE
+namespace detail {
+
+/** Positions of a space drawn from an AccessDistribution: the engine of random() and of the write streams when a
+ *  distribution is given. Rank r is position r (a scrambled Zipf's sampler permutes it first); for the recency
+ *  kinds (latest, latest_zipfian) rank r is position `newest - r`, newest being the highest set position of the
+ *  space (the top of the space while none is set), and the sampler is kept at newest + 1 ranks (set_n, O(1)).
+ *
+ *  Following newest: every draw checks that newest is still set (else searches down for the new one) and follows
+ *  keys added just above it (the next 64 positions, repeatedly); a full search above it runs every 4096 draws,
+ *  the interval doubling up to 2^20 while it finds nothing, so keys set far above newest are noticed within that
+ *  many draws. */
+class DrawStream {
+public:
+    DrawStream(const Space& s, const AccessDistribution& d, std::uint64_t seed)
+        : space_(s), recency_(d.is_recency()), rng_(mix_seed(seed, 5)) {
+        if (recency_) {
+            find_newest();
+            sampler_ = d.make_sampler(newest_ + 1, mix_seed(seed, 4));
+        } else {
+            sampler_ = d.make_sampler(s.size(), mix_seed(seed, 4));
+        }
+    }
+
+    /// One position, whatever its state.
+    std::uint64_t draw() {
+        if (!recency_) return sampler_(rng_);
+        follow_newest();
+        return newest_ - sampler_(rng_);
+    }
+    /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
+    /// drawn position (wrapping to the start). nullopt when no position matches.
+    std::optional<std::uint64_t> draw(Filter f) {
+        std::uint64_t p = draw();
+        if (f == Filter::All) return p;
+        const bool want = f == Filter::SetOnly;
+        for (int miss = 0; miss < 64; ++miss, p = draw())
+            if (space_.tracker->exists(space_.key_at(p)) == want) return p; // one bit test
+        Scanner after(space_, f, p + 1, space_.size());
+        if (auto q = after.next()) return q;
+        Scanner before(space_, f, 0, p + 1);
+        return before.next();
+    }
+
+private:
+    static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
+
+    void find_newest() {
+        const auto top = last_set(space_, 0, space_.size());
+        any_ = top.has_value();
+        newest_ = top.value_or(space_.size() - 1);
+    }
+    void follow_newest() {
+        const std::uint64_t before = newest_, n = space_.size();
+        if (any_ && space_.mask_at(newest_, 1, Filter::SetOnly) == 0) { // removed: search down
+            const auto lower = last_set(space_, 0, newest_);
+            any_ = lower.has_value();
+            newest_ = lower.value_or(n - 1);
+        }
+        if (any_) { // keys added just above
+            while (newest_ + 1 < n) {
+                const std::uint64_t m = space_.mask_at(newest_ + 1, 64, Filter::SetOnly);
+                if (m == 0) break;
+                newest_ += 64 - static_cast<std::uint64_t>(std::countl_zero(m));
+            }
+        }
+        if (--until_refresh_ == 0) {
+            const auto top = last_set(space_, any_ ? newest_ + 1 : 0, n);
+            if (top) {
+                any_ = true, newest_ = *top;
+                interval_ = first_interval;
+            } else {
+                interval_ = std::min(interval_ * 2, max_interval);
+            }
+            until_refresh_ = interval_;
+        }
+        if (newest_ != before) sampler_.set_n(newest_ + 1);
+    }
+
+    Space space_;
+    bool recency_;
+    bool any_ = false;
+    Rng rng_;
+    Sampler sampler_;
+    std::uint64_t newest_ = 0;
+    std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;
+};
+
+/// Geometric skip lengths for sample(p): how many matches to pass before the next kept one.
+class Thinning {
+public:
+    Thinning() = default;
+    Thinning(std::optional<double> p, std::uint64_t seed) : rng_(seed) {
+        if (p && *p < 1.0) {
+            active_ = true;
+            never_ = *p <= 0.0;
+            if (!never_) log_q_ = std::log1p(-*p);
+        }
+    }
+    [[nodiscard]] bool never() const noexcept { return never_; }
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw() noexcept {
+        if (!active_) [[likely]]
+            return 0;
+        return draw_skip();
+    }
+
+private:
+    KEYSPACE_NOINLINE std::uint64_t draw_skip() noexcept {
+        const double u = 1.0 - rng_.uniform01(); // (0, 1]
+        const double k = std::floor(std::log(u) / log_q_);
+        return k >= 9.2e18 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(k);
+    }
+
+    Rng rng_{0};
+    bool active_ = false, never_ = false;
+    double log_q_ = 0;
+};
+
+} // namespace detail
+KEYSPACE_END_NAMESPACE

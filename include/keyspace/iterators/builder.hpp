@@ -1,0 +1,352 @@
+/** @file keyspace/iterators/builder.hpp
+ *  BasicIteratorBuilder (IteratorBuilder, ConstIteratorBuilder): the composable builder returned by
+ *  PrefixTracker::iter(), and the definition of iter(). */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/draw_stream.hpp>
+#include <keyspace/detail/iteration_space.hpp>
+#include <keyspace/detail/sub_bitmap_table.hpp>
+#include <keyspace/iteration_state.hpp>
+#include <keyspace/iterators/erase_iter.hpp>
+#include <keyspace/iterators/random_iter.hpp>
+#include <keyspace/iterators/sequential_iter.hpp>
+#include <keyspace/iterators/write_iter.hpp>
+#include <keyspace/prefix_tracker.hpp>
+#include <keyspace/sampling/access_distribution.hpp>
+#include <keyspace/sampling/rng.hpp>
+#include <keyspace/sampling/sampling_config.hpp>
+
+#include <algorithm>   // for std::min
+#include <cmath>       // for std::frexp, std::ldexp
+#include <cstddef>     // for std::size_t
+#include <cstdint>     // for std::uint64_t
+#include <limits>      // for std::numeric_limits
+#include <memory>      // for std::shared_ptr
+#include <optional>    // for std::optional
+#include <string>      // for std::string, std::to_string
+#include <tuple>       // for std::tie
+#include <type_traits> // for std::is_const_v, std::is_same_v, std::remove_const_t
+#include <utility>     // for std::pair, std::move
+#include <vector>      // for std::vector
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/** The composable builder returned by PrefixTracker::iter(). Every modifier returns a new builder (value
+ *  semantics), so `t.iter().set_only().limit(10).sequential()` reads left to right. Invalid arguments throw
+ *  std::invalid_argument from the modifier (or, for combinations, from the terminal) with a message naming them.
+ *
+ *  Default range: [0, max_id) for a bounded tracker; for an unbounded one, [0, capacity()) at build time for the
+ *  reading terminals and [0, 2^63) for write() / continue_write(). Hierarchical sub-ID range: [0, max_sub_id), or
+ *  [0, 2^32) without max_sub_id. The keys of a space must number at most 2^63 (else invalid_argument).
+ *  Without seed(), each builder draws a fresh seed (distinct sequences); with it, same seed => same sequence. */
+template <class Tracker>
+class BasicIteratorBuilder {
+    static_assert(std::is_same_v<std::remove_const_t<Tracker>, PrefixTracker>);
+    static constexpr bool writable = !std::is_const_v<Tracker>;
+
+public:
+    explicit BasicIteratorBuilder(Tracker& t) noexcept : tracker_(&t) {}
+    /// A const tracker's builder from a tracker's (the reading terminals only).
+    template <class Other>
+        requires(!writable && !std::is_same_v<Other, Tracker>)
+    BasicIteratorBuilder(const BasicIteratorBuilder<Other>& o) noexcept // NOLINT: implicit, like T* -> const T*
+        : tracker_(o.tracker_), min_(o.min_), max_(o.max_), sub_(o.sub_), pct_(o.pct_), slice_(o.slice_),
+          filter_(o.filter_), limit_(o.limit_), sample_(o.sample_), mixed_(o.mixed_), seed_(o.seed_), dist_(o.dist_),
+          overlapping_(o.overlapping_) {}
+
+    [[nodiscard]] BasicIteratorBuilder range(std::uint64_t b, std::uint64_t e) const {
+        if (b > e) detail::throw_invalid_range("IteratorBuilder::range", b, e);
+        auto c = *this;
+        c.min_ = b, c.max_ = e;
+        return c;
+    }
+    [[nodiscard]] BasicIteratorBuilder min(std::uint64_t b) const {
+        auto c = *this;
+        c.min_ = b;
+        return c;
+    }
+    [[nodiscard]] BasicIteratorBuilder max(std::uint64_t e) const {
+        auto c = *this;
+        c.max_ = e;
+        return c;
+    }
+    [[nodiscard]] BasicIteratorBuilder sub_range(std::uint64_t b, std::uint64_t e) const {
+        if (b > e) detail::throw_invalid_range("IteratorBuilder::sub_range", b, e);
+        auto c = *this;
+        c.sub_ = std::pair{b, e};
+        return c;
+    }
+    /// Fractions [lo, hi) of the default range; 0 <= lo <= hi <= 1.
+    [[nodiscard]] BasicIteratorBuilder range_percent(double lo, double hi) const {
+        if (!(lo >= 0.0 && hi <= 1.0 && lo <= hi))
+            detail::throw_invalid_argument(("IteratorBuilder::range_percent: need 0 <= lo <= hi <= 1, got lo = " +
+                                            std::to_string(lo) + ", hi = " + std::to_string(hi)).c_str());
+        auto c = *this;
+        c.pct_ = std::pair{lo, hi};
+        return c;
+    }
+    /// The i-th of n disjoint, covering, contiguous slices of the range.
+    [[nodiscard]] BasicIteratorBuilder slice(std::uint64_t i, std::uint64_t n) const {
+        detail::check_slice("IteratorBuilder::slice", i, n);
+        auto c = *this;
+        c.slice_ = std::pair{i, n};
+        return c;
+    }
+    [[nodiscard]] BasicIteratorBuilder set_only() const { return with_filter(detail::Filter::SetOnly); }
+    [[nodiscard]] BasicIteratorBuilder unset_only() const { return with_filter(detail::Filter::UnsetOnly); }
+    /// At most n keys, then stop at once.
+    [[nodiscard]] BasicIteratorBuilder limit(std::uint64_t n) const {
+        auto c = *this;
+        c.limit_ = n;
+        return c;
+    }
+    /// Keeps each key with probability p, by geometric skipping.
+    [[nodiscard]] BasicIteratorBuilder sample(double p) const {
+        check_probability("IteratorBuilder::sample", "p", p);
+        auto c = *this;
+        c.sample_ = p;
+        return c;
+    }
+    /// With random() only: an endless stream with replacement; each draw is a set key with probability r, an unset
+    /// key otherwise, whatever the density (class first, then a uniform draw inside it by rejection, falling back
+    /// after 64 misses to the first key of the class after the last draw). If the chosen class is empty the draw
+    /// comes from the other class. Combined with set_only()/unset_only() or another terminal: invalid_argument.
+    [[nodiscard]] BasicIteratorBuilder mixed_ratio(double r) const {
+        check_probability("IteratorBuilder::mixed_ratio", "r", r);
+        auto c = *this;
+        c.mixed_ = r;
+        return c;
+    }
+    [[nodiscard]] BasicIteratorBuilder seed(std::uint64_t s) const {
+        auto c = *this;
+        c.seed_ = s;
+        return c;
+    }
+    /// The access pattern of random() (an endless stream of draws with replacement) and of the write streams (each
+    /// claim draws from it). Rank r is the key at position r of the range (scrambled Zipf: a keyed permutation of
+    /// r); for latest and latest_zipfian, r counts down from the highest set key of the range. A draw failing the
+    /// filter is drawn again; after 64 misses in a row it falls back to the first matching key after the last draw
+    /// (a bias that shows only at very low density of matching keys). See detail::DrawStream.
+    /// On an unbounded tracker, write streams with a distribution default to [0, capacity()), like the reading
+    /// terminals, not [0, 2^63): give range() (or a bounded tracker) to draw claims over more IDs.
+    [[nodiscard]] BasicIteratorBuilder distribution(const AccessDistribution& d) const {
+        auto c = *this;
+        c.dist_ = d;
+        return c;
+    }
+    /// Applies every option set in cfg as the builder call of the same name (distribution, seed, limit, sample,
+    /// mixed_ratio); options not set keep the builder's value.
+    [[nodiscard]] BasicIteratorBuilder with_sampling(const SamplingConfig& cfg) const {
+        auto c = *this;
+        if (cfg.distribution()) c.dist_ = *cfg.distribution();
+        if (cfg.seed()) c.seed_ = *cfg.seed();
+        if (cfg.limit()) c.limit_ = *cfg.limit();
+        if (cfg.sample()) c = c.sample(*cfg.sample());
+        if (cfg.mixed_ratio()) c = c.mixed_ratio(*cfg.mixed_ratio());
+        return c;
+    }
+    /// With partitioned(n): every partition walks the whole range, each starting at its own slice.
+    [[nodiscard]] BasicIteratorBuilder overlapping() const {
+        auto c = *this;
+        c.overlapping_ = true;
+        return c;
+    }
+
+    // ---- terminals --------------------------------------------------------------------------------------------
+
+    /// Reading terminals: from a const tracker's builder as well.
+    [[nodiscard]] SequentialIter sequential() const {
+        ordered_only("sequential()");
+        const detail::Space s = resolve(false);
+        return SequentialIter(s, filter_, 0, limit(), sample_, the_seed());
+    }
+    [[nodiscard]] RandomIter random() const {
+        if (mixed_ && filter_ != detail::Filter::All)
+            detail::throw_invalid_argument("IteratorBuilder: mixed_ratio() cannot be combined with set_only() or unset_only()");
+        const detail::Space s = resolve(false);
+        return RandomIter(s, filter_, limit(), sample_, mixed_, the_seed(), dist_);
+    }
+    /// A private claim stream (see WriteIter). Needs a non-const tracker.
+    [[nodiscard]] WriteIter write() const
+        requires writable
+    {
+        return make_writer(false);
+    }
+    /// A claim stream sharing progress with every continue_write() stream of the tracker over the same range.
+    /// Needs a non-const tracker.
+    [[nodiscard]] WriteIter continue_write() const
+        requires writable
+    {
+        return make_writer(true);
+    }
+    /// Removes and yields present keys; std::nullopt while another EraseIter of this tracker lives. Needs a
+    /// non-const tracker.
+    [[nodiscard]] std::optional<EraseIter> erase() const
+        requires writable
+    {
+        ordered_only("erase()");
+        const detail::Space s = resolve(false);
+        IterationState& state = tracker_->iteration_state();
+        if (!state.try_begin_erase()) return std::nullopt;
+        return EraseIter(*tracker_, s, limit(), &state);
+    }
+    /// slice(i, n).sequential()
+    [[nodiscard]] SequentialIter partition(std::uint64_t i, std::uint64_t n) const { return slice(i, n).sequential(); }
+    /// All n slices (with overlapping(): n full-range iterators, the i-th starting at slice i).
+    [[nodiscard]] std::vector<SequentialIter> partitioned(std::uint64_t n) const {
+        detail::check_slice("IteratorBuilder::partitioned", 0, n);
+        ordered_only("partitioned()");
+        std::vector<SequentialIter> out;
+        out.reserve(static_cast<std::size_t>(n));
+        const std::uint64_t seed = the_seed();
+        if (overlapping_) {
+            const detail::Space s = resolve(false);
+            for (std::uint64_t i = 0; i < n; ++i) {
+                const std::uint64_t start = slice_bounds(0, s.size(), i, n).first;
+                out.push_back(SequentialIter(s, filter_, start, limit(), sample_, detail::mix_seed(seed, i)));
+            }
+            return out;
+        }
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const detail::Space s = slice(i, n).resolve(false);
+            out.push_back(SequentialIter(s, filter_, 0, limit(), sample_, detail::mix_seed(seed, i)));
+        }
+        return out;
+    }
+
+private:
+    template <class>
+    friend class BasicIteratorBuilder;
+
+    [[nodiscard]] BasicIteratorBuilder with_filter(detail::Filter f) const {
+        auto c = *this;
+        c.filter_ = f;
+        return c;
+    }
+    [[nodiscard]] std::uint64_t limit() const noexcept { return limit_.value_or(std::numeric_limits<std::uint64_t>::max()); }
+    /// The builder's seed (a fresh one when none was given), made distinct per slice.
+    [[nodiscard]] std::uint64_t the_seed() const noexcept {
+        const std::uint64_t s = seed_ ? *seed_ : detail::fresh_seed();
+        return slice_ ? detail::mix_seed(s, slice_->first ^ (slice_->second << 32)) : s;
+    }
+
+    static void check_probability(const char* fn, const char* name, double p) {
+        if (!(p >= 0.0 && p <= 1.0)) // also rejects NaN
+            detail::throw_invalid_argument((std::string(fn) + ": " + name + " must be in [0, 1], got " +
+                                            std::to_string(p)).c_str());
+    }
+    void no_mixed(const char* terminal) const {
+        if (mixed_)
+            detail::throw_invalid_argument((std::string("IteratorBuilder: mixed_ratio() works only with random(), not ") +
+                                            terminal).c_str());
+    }
+    /// The terminals that walk keys in order (sequential, partition(ed), erase) take no mixed_ratio or distribution.
+    void ordered_only(const char* terminal) const {
+        no_mixed(terminal);
+        if (dist_)
+            detail::throw_invalid_argument((std::string("IteratorBuilder: distribution() works only with random() and "
+                                                        "write streams, not ") + terminal).c_str());
+    }
+    /// floor(len * p) exactly, for 0 <= p <= 1, in integer arithmetic (p = m * 2^x with a 53-bit integer m).
+    static std::uint64_t fraction_of(std::uint64_t len, double p) noexcept {
+        if (!(p > 0.0)) return 0;
+        if (p >= 1.0) return len;
+        int x = 0;
+        const double f = std::frexp(p, &x);                            // p = f * 2^x, 0.5 <= f < 1, x <= 0
+        const auto m = static_cast<std::uint64_t>(std::ldexp(f, 53)); // exact: f has 53 significant bits
+        const int shift = 53 - x;                                      // p = m / 2^shift, shift >= 53
+        if (shift >= 128) return 0;
+        __extension__ using u128 = unsigned __int128;
+        return static_cast<std::uint64_t>((static_cast<u128>(len) * m) >> shift); // < len: fits
+    }
+    /// [b + floor(len * i / n), ...) without overflow for any len < 2^64.
+    static std::pair<std::uint64_t, std::uint64_t> slice_bounds(std::uint64_t b, std::uint64_t e, std::uint64_t i,
+                                                                std::uint64_t n) noexcept {
+        const std::uint64_t len = e - b, q = len / n, r = len % n;
+        const std::uint64_t lo = b + q * i + std::min(i, r);
+        return {lo, lo + q + (i < r ? 1 : 0)};
+    }
+
+    [[nodiscard]] WriteIter make_writer(bool shared) const
+        requires writable
+    {
+        no_mixed(shared ? "continue_write()" : "write()");
+        if (filter_ == detail::Filter::SetOnly)
+            detail::throw_invalid_argument("IteratorBuilder: write streams claim absent keys; set_only() does not apply");
+        // A distribution needs a finite population to draw from: on an unbounded tracker its write streams default
+        // to [0, capacity()) like the reading terminals (drawing over [0, 2^63) would commit a chunk per claim).
+        const detail::Space s = resolve(!dist_);
+        std::shared_ptr<WriteCursor> cursor;
+        if (shared) cursor = tracker_->iteration_state().write_cursor({s.b, s.e, s.sb, s.se});
+        if (dist_ && s.size() > 0) {
+            // Each stream draws from its own generator: a fresh seed per stream unless seed() fixed it.
+            return WriteIter(*tracker_, s, limit(), std::move(cursor), std::nullopt,
+                             detail::DrawStream(s, *dist_, the_seed()));
+        }
+        std::optional<RandomIter> order;
+        if (seed_ && !shared)
+            order.emplace(RandomIter(s, detail::Filter::UnsetOnly, std::numeric_limits<std::uint64_t>::max(),
+                                     std::nullopt, std::nullopt, the_seed()));
+        return WriteIter(*tracker_, s, limit(), std::move(cursor), std::move(order));
+    }
+
+    /// Resolves the builder to its space. writing: the default unbounded range reaches 2^63.
+    [[nodiscard]] detail::Space resolve(bool writing) const {
+        const PrefixTracker& t = *tracker_;
+        detail::Space s;
+        s.tracker = tracker_;
+        s.layout = t.layout();
+        s.hierarchical = t.is_hierarchical();
+        const bool table = s.table();
+        s.stride = table ? 1 : t.max_sub_id().value_or(1);
+        std::uint64_t limit_id = t.max_id().value_or(max_supported_id);
+        if (s.stride > 1) limit_id = std::min(limit_id, max_supported_id / s.stride);
+        if (table) limit_id = std::min(limit_id, detail::max_table_id);
+        std::uint64_t b = 0, e = t.max_id() ? limit_id : (writing ? limit_id : std::min(limit_id, t.capacity()));
+        if (pct_) {
+            const std::uint64_t len = e - b;
+            const std::uint64_t lo = b + fraction_of(len, pct_->first), hi = b + fraction_of(len, pct_->second);
+            b = lo, e = std::min(hi, e);
+        }
+        if (min_) b = *min_;
+        if (max_) e = *max_;
+        if (b > e) detail::throw_invalid_range("IteratorBuilder: min > max", b, e);
+        e = std::min(e, limit_id);
+        b = std::min(b, e);
+        if (slice_) std::tie(b, e) = slice_bounds(b, e, slice_->first, slice_->second);
+        s.b = b, s.e = e;
+        if (s.hierarchical) {
+            std::uint64_t sb = 0, se = t.max_sub_id().value_or(detail::max_table_sub_id);
+            if (sub_) sb = sub_->first, se = sub_->second;
+            se = std::min(se, t.max_sub_id().value_or(detail::max_table_sub_id));
+            sb = std::min(sb, se);
+            // At most 2^63 keys, so that position arithmetic ((n + 63) / 64 blocks, ...) cannot overflow.
+            if (se - sb != 0 && e - b > max_supported_id / (se - sb))
+                detail::throw_invalid_argument(("IteratorBuilder: " + std::to_string(e - b) + " IDs times " +
+                                                std::to_string(se - sb) +
+                                                " sub-IDs exceeds 2^63 keys; narrow range() or sub_range()").c_str());
+            s.sb = sb, s.se = se;
+        }
+        return s;
+    }
+
+    Tracker* tracker_;
+    std::optional<std::uint64_t> min_, max_;
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> sub_;
+    std::optional<std::pair<double, double>> pct_;
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> slice_;
+    detail::Filter filter_ = detail::Filter::All;
+    std::optional<std::uint64_t> limit_;
+    std::optional<double> sample_;
+    std::optional<double> mixed_;
+    std::optional<std::uint64_t> seed_;
+    std::optional<AccessDistribution> dist_;
+    bool overlapping_ = false;
+};
+
+inline IteratorBuilder PrefixTracker::iter() { return IteratorBuilder(*this); }
+inline ConstIteratorBuilder PrefixTracker::iter() const { return ConstIteratorBuilder(*this); }
+
+KEYSPACE_END_NAMESPACE

@@ -1,0 +1,78 @@
+/** @file keyspace/iterators/erase_iter.hpp
+ *  EraseIter: removes present keys atomically and yields each one it removed (PrefixTracker::iter().erase()). */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/detail/input_range.hpp>
+#include <keyspace/detail/iteration_space.hpp>
+#include <keyspace/key.hpp>
+#include <keyspace/detail/scanner.hpp>
+#include <keyspace/iteration_state.hpp>
+#include <keyspace/prefix_tracker.hpp>
+
+#include <algorithm> // for std::min
+#include <cstdint>   // for std::uint64_t
+#include <optional>  // for std::optional
+#include <utility>   // for std::exchange
+
+KEYSPACE_BEGIN_NAMESPACE
+
+template <class Tracker>
+class BasicIteratorBuilder;
+
+/** Erase iterator: removes present keys atomically, ascending, and yields each key it removed. At most one lives
+ *  per tracker at a time (released on destruction). Move-only. */
+class EraseIter : public detail::IteratorBase<EraseIter> {
+public:
+    EraseIter(EraseIter&& o) noexcept
+        : tracker_(o.tracker_), space_(o.space_), left_(o.left_), scanner_(o.scanner_),
+          owner_(std::exchange(o.owner_, nullptr)), done_(o.done_) {}
+    EraseIter& operator=(EraseIter&& o) noexcept {
+        if (this != &o) {
+            release();
+            tracker_ = o.tracker_, space_ = o.space_, left_ = o.left_, scanner_ = o.scanner_, done_ = o.done_;
+            owner_ = std::exchange(o.owner_, nullptr);
+        }
+        return *this;
+    }
+    EraseIter(const EraseIter&) = delete;
+    EraseIter& operator=(const EraseIter&) = delete;
+    ~EraseIter() { release(); }
+
+    std::optional<Key> next() {
+        if (left_ == 0 || done_) return finish();
+        while (auto p = scanner_.next()) {
+            const Key k = space_.key_at(*p);
+            if (tracker_->remove(k)) {
+                --left_;
+                return k;
+            }
+        }
+        return finish();
+    }
+    [[nodiscard]] std::uint64_t remaining() const noexcept { return done_ ? 0 : std::min(left_, scanner_.remaining()); }
+    [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+
+private:
+    template <class>
+    friend class BasicIteratorBuilder;
+    EraseIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, IterationState* owner)
+        : tracker_(&t), space_(s), left_(limit), scanner_(s, detail::Filter::SetOnly, 0, s.size()), owner_(owner) {}
+    void release() noexcept {
+        if (owner_ != nullptr) owner_->end_erase(); // the next eraser sees our removals
+        owner_ = nullptr;
+    }
+    std::optional<Key> finish() noexcept {
+        done_ = true;
+        return std::nullopt;
+    }
+
+    PrefixTracker* tracker_;
+    detail::Space space_;
+    std::uint64_t left_;
+    detail::Scanner scanner_;
+    IterationState* owner_; // holds erase exclusivity while set
+    bool done_ = false;
+};
+
+KEYSPACE_END_NAMESPACE
