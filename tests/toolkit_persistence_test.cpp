@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using keyspace::PrefixTracker;
@@ -260,7 +261,9 @@ struct TempDir {
 
 /// The state saved as "s<n>": IDs [0, n) of a tracker whose prefix names n.
 std::unique_ptr<PrefixTracker> state(std::uint64_t n) {
-    auto t = std::make_unique<PrefixTracker>("s" + std::to_string(n), 1u << 16);
+    std::string prefix = "s";
+    prefix += std::to_string(n);
+    auto t = std::make_unique<PrefixTracker>(std::move(prefix), 1u << 16);
     t->add_range(0, n);
     return t;
 }

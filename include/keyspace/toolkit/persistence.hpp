@@ -185,30 +185,29 @@ inline void check_savable(const PrefixTracker& t) {
 template <class Sink>
 void write_tracker_file(const Snapshot& snap, std::string_view prefix, std::optional<std::uint64_t> max_id,
                         Sink&& sink) {
-    std::vector<unsigned char> buf;
-    buf.reserve(1u << 16);
-    // Calls out(bytes) for the payload, a buffer at a time.
+    std::vector<unsigned char> buf(std::size_t{1} << 16);
+    std::size_t fill = 0;
+    // Calls out() for the payload, a buffer (buf[0, fill)) at a time.
     const auto payload = [&](auto&& out) {
         const auto word = [&](std::uint64_t v) {
-            if (buf.size() + 8 > buf.capacity()) out(), buf.clear();
-            const std::size_t at = buf.size();
-            buf.resize(at + 8);
-            store_le64(buf.data() + at, v);
+            if (fill == buf.size()) out(), fill = 0;
+            store_le64(buf.data() + fill, v);
+            fill += 8;
         };
-        buf.clear();
+        fill = 0;
         for (std::size_t r = 0; r < snap.run_count(); ++r) {
             const Snapshot::Run run = snap.run(r);
             word(run.first_word);
             word(run.words.size());
             for (const std::uint64_t w : run.words) word(w);
         }
-        if (!buf.empty()) out();
+        if (fill != 0) out();
     };
     std::uint64_t words = 0;
     for (std::size_t r = 0; r < snap.run_count(); ++r) words += 2 + snap.run(r).words.size();
     Checksum64 sum;
     sum.update(reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
-    payload([&] { sum.update(buf.data(), buf.size()); });
+    payload([&] { sum.update(buf.data(), fill); });
 
     std::array<unsigned char, tracker_file_header_size> h{};
     std::memcpy(h.data(), tracker_file_magic.data(), 8);
@@ -222,7 +221,7 @@ void write_tracker_file(const Snapshot& snap, std::string_view prefix, std::opti
     store_le64(h.data() + 56, checksum64(std::span<const unsigned char>(h.data(), 56)));
     sink(h.data(), h.size());
     sink(reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
-    payload([&] { sink(buf.data(), buf.size()); });
+    payload([&] { sink(buf.data(), fill); });
 }
 
 /// A temporary file beside a target path, created exclusively under a fresh name; removed unless commit()
