@@ -47,7 +47,25 @@ public:
     /// or word_count() when none does. Skips uncommitted memory and empty words word-parallel.
     [[nodiscard]] inline std::uint64_t next_word(std::uint64_t w) const noexcept;
 
+    /// Reads the words of one walk: word(w) as WordSource::word, O(1) for ascending w over a snapshot (it keeps
+    /// the run or gap it is in; WordSource::word searches the runs). One per walk and thread; the source must
+    /// outlive it.
+    class Reader {
+    public:
+        explicit Reader(const WordSource& s) noexcept : s_(&s) {}
+        [[nodiscard]] inline std::uint64_t word(std::uint64_t w) noexcept;
+
+    private:
+        const WordSource* s_;
+        std::uint64_t lo_ = 0, hi_ = 0; // the words [lo_, hi_) are p_[0, hi_ - lo_), or all 0 when p_ is null
+        const std::uint64_t* p_ = nullptr;
+    };
+
 private:
+    friend class Snapshot;
+    /// An upper bound on the words a walk can find holding IDs (memory committed), to size a copy.
+    [[nodiscard]] inline std::uint64_t committed_words() const noexcept;
+
     static const AtomicBitmap& checked(const PrefixTracker& t) {
         if (t.is_hierarchical())
             throw std::invalid_argument("keyspace toolkit: hierarchical trackers are not supported (prefix '" +
@@ -83,19 +101,34 @@ public:
     /// A bound on the words that may hold an ID (see WordSource::word_count).
     [[nodiscard]] std::uint64_t word_count() const noexcept { return words_; }
 
+    /// The state of one walk (the readers of both sources).
+    struct Walk {
+        WordSource::Reader a, b;
+        explicit Walk(const IdSetView& v) noexcept : a(v.a_), b(v.b_) {}
+    };
     /// The first word at or after w whose combined word is not empty, with that word in m; word_count() (and m = 0)
     /// when there is none.
     [[nodiscard]] std::uint64_t next_nonempty(std::uint64_t w, std::uint64_t& m) const noexcept {
-        unsigned empty_run = 0;
+        Walk walk(*this);
+        return next_nonempty(walk, w, m);
+    }
+    /// The same within a walk (w ascending from one call to the next).
+    [[nodiscard]] std::uint64_t next_nonempty(Walk& walk, std::uint64_t w, std::uint64_t& m) const noexcept {
+        unsigned empty_run = 0; // consecutive words a source that can skip had empty (a; for And, a or b)
         while (w < words_) {
-            m = word(w);
+            const std::uint64_t x = walk.a.word(w);
+            const std::uint64_t y = x == 0 ? 0 : walk.b.word(w);
+            m = op_ == Op::And ? x & y : x & ~y;
             if (m != 0) return w;
-            if (++empty_run < skip_after) {
+            if (x != 0 && (op_ == Op::AndNot || y != 0)) { // empty only in combination: skipping cannot help
+                empty_run = 0;
                 ++w;
-                continue;
+            } else if (++empty_run < skip_after) {
+                ++w;
+            } else {
+                empty_run = 0;
+                w = skip(w + 1);
             }
-            empty_run = 0;
-            w = skip(w + 1);
         }
         m = 0;
         return words_;
@@ -103,8 +136,9 @@ public:
 
     /// How many IDs (word-parallel popcount).
     [[nodiscard]] std::uint64_t count() const noexcept {
+        Walk walk(*this);
         std::uint64_t n = 0, m = 0;
-        for (std::uint64_t w = next_nonempty(0, m); w < words_; w = next_nonempty(w + 1, m))
+        for (std::uint64_t w = next_nonempty(walk, 0, m); w < words_; w = next_nonempty(walk, w + 1, m))
             n += static_cast<std::uint64_t>(std::popcount(m));
         return n;
     }
@@ -115,8 +149,9 @@ public:
     /// Calls f(id) for each ID ascending; f may return bool, false stops the walk.
     template <class F>
     void for_each(F&& f) const {
+        Walk walk(*this);
         std::uint64_t m = 0;
-        for (std::uint64_t w = next_nonempty(0, m); w < words_; w = next_nonempty(w + 1, m))
+        for (std::uint64_t w = next_nonempty(walk, 0, m); w < words_; w = next_nonempty(walk, w + 1, m))
             for (; m != 0; m &= m - 1) {
                 const std::uint64_t id = w * 64 + static_cast<std::uint64_t>(std::countr_zero(m));
                 if constexpr (std::is_same_v<decltype(f(id)), bool>) {
@@ -138,11 +173,11 @@ public:
         using difference_type = std::ptrdiff_t;
         using iterator_concept = std::input_iterator_tag;
         iterator() = default;
-        explicit iterator(const IdSetView* v) : v_(v) { w_ = v_->next_nonempty(0, m_); }
+        explicit iterator(const IdSetView* v) : v_(v), walk_(*v) { w_ = v_->next_nonempty(*walk_, 0, m_); }
         std::uint64_t operator*() const noexcept { return w_ * 64 + static_cast<std::uint64_t>(std::countr_zero(m_)); }
         iterator& operator++() noexcept {
             m_ &= m_ - 1;
-            if (m_ == 0) w_ = v_->next_nonempty(w_ + 1, m_);
+            if (m_ == 0) w_ = v_->next_nonempty(*walk_, w_ + 1, m_);
             return *this;
         }
         void operator++(int) noexcept { ++*this; }
@@ -150,6 +185,7 @@ public:
 
     private:
         const IdSetView* v_ = nullptr;
+        std::optional<Walk> walk_;
         std::uint64_t w_ = 0, m_ = 0;
     };
     [[nodiscard]] iterator begin() const { return iterator(this); }
@@ -249,14 +285,33 @@ private:
     static constexpr std::uint64_t max_gap = 2;
 
     explicit Snapshot(WordSource src) : size_words_(src.word_count()) {
-        std::uint64_t w = src.next_word(0);
-        while (w < size_words_) {
-            const std::uint64_t x = src.word(w);
-            append(w, x);
-            // Keep reading while the words hold IDs; after a gap longer than a run keeps, jump.
-            w = (x == 0 && w - last_ > max_gap) ? src.next_word(w + 1) : w + 1;
+        const std::uint64_t n = size_words_;
+        words_.reserve(static_cast<std::size_t>(std::min(n, src.committed_words())));
+        for (std::uint64_t w = src.next_word(0); w < n; w = src.next_word(w + 1)) {
+            // A run from w: read words while they hold IDs, up to a gap longer than a run keeps; then jump.
+            const std::uint64_t offset = words_.size(), start = w;
+            std::uint64_t zeros = 0;
+            for (; w < n; ++w) {
+                const std::uint64_t x = src.word(w);
+                words_.push_back(x);
+                count_ += static_cast<std::uint64_t>(std::popcount(x));
+                if (x != 0) {
+                    zeros = 0;
+                } else if (++zeros > max_gap) {
+                    break;
+                }
+            }
+            std::uint64_t lead = 0; // a word found holding IDs may have been emptied before it was copied
+            while (offset + lead < words_.size() - zeros && words_[offset + lead] == 0) ++lead;
+            const std::uint64_t size = words_.size() - zeros - offset - lead;
+            if (size != 0) {
+                if (lead != 0) std::copy(words_.begin() + static_cast<std::ptrdiff_t>(offset + lead),
+                                         words_.end() - static_cast<std::ptrdiff_t>(zeros),
+                                         words_.begin() + static_cast<std::ptrdiff_t>(offset));
+                runs_.push_back({start + lead, offset, size});
+            }
+            words_.resize(offset + size);
         }
-        close_run();
     }
     /// Adds word w (ascending) of the copy.
     void append(std::uint64_t w, std::uint64_t x) {
@@ -275,6 +330,18 @@ private:
     void close_run() noexcept {
         if (open_) runs_.back().size = words_.size() - runs_.back().offset;
         open_ = false;
+    }
+    friend class WordSource;
+    /// The words around w: [lo, hi) is p[0, hi - lo) (a run), or all empty (p null: a gap between runs).
+    void locate(std::uint64_t w, std::uint64_t& lo, std::uint64_t& hi, const std::uint64_t*& p) const noexcept {
+        const std::size_t r = run_at_or_after(w + 1);
+        if (r > 0 && w - runs_[r - 1].first_word < runs_[r - 1].size) {
+            lo = runs_[r - 1].first_word, hi = lo + runs_[r - 1].size, p = words_.data() + runs_[r - 1].offset;
+            return;
+        }
+        lo = r > 0 ? runs_[r - 1].first_word + runs_[r - 1].size : 0;
+        hi = r < runs_.size() ? runs_[r].first_word : ~0ull;
+        p = nullptr;
     }
     /// Index of the first run whose first word is >= w.
     [[nodiscard]] std::size_t run_at_or_after(std::uint64_t w) const noexcept {
@@ -298,6 +365,14 @@ inline std::uint64_t WordSource::word_count() const noexcept {
 inline std::uint64_t WordSource::word(std::uint64_t w) const noexcept {
     if (live_ != nullptr) return live_->word(w);
     return snap_->word(w);
+}
+inline std::uint64_t WordSource::committed_words() const noexcept {
+    return live_ != nullptr ? live_->memory_bytes() / 8 : snap_->stored_words();
+}
+inline std::uint64_t WordSource::Reader::word(std::uint64_t w) noexcept {
+    if (s_->snap_ == nullptr) return s_->live_->word(w);
+    if (w - lo_ >= hi_ - lo_) s_->snap_->locate(w, lo_, hi_, p_); // outside the cached run or gap
+    return p_ != nullptr ? p_[w - lo_] : 0;
 }
 inline std::uint64_t WordSource::next_word(std::uint64_t w) const noexcept {
     const std::uint64_t n = word_count();
