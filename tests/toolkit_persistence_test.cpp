@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -458,4 +459,29 @@ TEST_CASE("files written on x86-64 load on every architecture, in both format ve
     CHECK(sparse->count() == 2u);
     CHECK(sparse->exists(1'000'000'000'000ull));
     CHECK(sparse->exists(7));
+}
+
+TEST_CASE("a version 1 file cut short, flipped or inconsistent is still rejected", "[toolkit][persistence]") {
+    std::ifstream in(fixtures / "tracker_v1_x86_64.ksp", std::ios::binary);
+    const std::string f{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    REQUIRE(loaded(f)->count() > 0);
+    for (std::size_t cut : {std::size_t{40}, std::size_t{70}, f.size() / 2, f.size() - 1}) {
+        INFO("cut at " << cut);
+        CHECK(load_error(f.substr(0, cut)).find("truncated") != std::string::npos);
+    }
+    for (std::size_t at = 0; at < f.size(); at += 13) {
+        std::string g = f;
+        g[at] = static_cast<char>(g[at] ^ (1 << (at % 8)));
+        REQUIRE(load_error(g) != "no error");
+    }
+    const auto p = [](std::string& g) { return reinterpret_cast<unsigned char*>(g.data()); };
+    std::string zero_tail = f; // the last word emptied (it holds ID 99999 only), checksums redone
+    for (std::size_t i = zero_tail.size() - 8; i < zero_tail.size(); ++i) zero_tail[i] = 0;
+    keyspace::detail::store_le64(p(zero_tail) + 32, keyspace::detail::load_le64(p(zero_tail) + 32) - 1);
+    reseal_payload(zero_tail);
+    CHECK(load_error(zero_tail).find("last payload word is empty") != std::string::npos);
+    std::string big = f;
+    keyspace::detail::store_le64(p(big) + 16, 64);
+    reseal_header(big);
+    CHECK(load_error(big).find("larger than max_id") != std::string::npos);
 }
