@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -180,8 +181,8 @@ TEST_CASE("shared: bad configs and bad regions are refused, and a failed open wr
         std::ofstream(r.path, std::ios::binary | std::ios::trunc).write(copy.data(), static_cast<std::streamsize>(copy.size()));
         return copy;
     };
-    const std::uint32_t v2 = 2;
-    auto image = patch(8, &v2, 4);
+    const std::uint32_t v3 = 3;
+    auto image = patch(8, &v3, 4);
     refused(cfg, "incompatible version");
     CHECK(file_bytes(r.path) == image);
     const std::uint64_t bad_magic = 0;
@@ -198,6 +199,92 @@ TEST_CASE("shared: bad configs and bad regions are refused, and a failed open wr
     std::ofstream(r.path, std::ios::binary | std::ios::trunc).write(pristine.data(), 100);
     refused(cfg, "truncated");
     CHECK(file_bytes(r.path).size() == 100);
+}
+
+namespace {
+/// Writes a little-endian u32 into the file at offset (crafting a region header as another build would).
+void poke_u32(const std::string& path, std::size_t offset, std::uint32_t v) {
+    unsigned char b[4];
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<unsigned char>(v >> (8 * i));
+    const int fd = ::open(path.c_str(), O_WRONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pwrite(fd, b, 4, static_cast<off_t>(offset)) == 4);
+    ::close(fd);
+}
+std::string open_error(const std::string& path, const TrackerConfig& cfg) {
+    try {
+        (void)SharedKeyspace::open(path, cfg);
+    } catch (const region_error& e) {
+        return e.what();
+    }
+    return "opened";
+}
+} // namespace
+
+TEST_CASE("shared: a region made by another format version or memory layout is refused, naming both",
+          "[shared][bad-input][portability]") {
+    TempRegion r("layout");
+    const auto cfg = TrackerConfig::simple("user:").with_max_id(10'000);
+    { auto t = SharedKeyspace::create(r.path, cfg); t->add(42); }
+    const auto pristine = file_bytes(r.path);
+    const auto restore = [&] {
+        std::ofstream(r.path, std::ios::binary | std::ios::trunc)
+            .write(pristine.data(), static_cast<std::streamsize>(pristine.size()));
+    };
+    // The layout block at 2048: twelve little-endian u32 (see shared_region.hpp).
+    const std::size_t layout = 2048;
+    poke_u32(r.path, layout + 4 * 4, 256); // another write-cursor size
+    std::string e = open_error(r.path, cfg);
+    CHECK(e.find("another memory layout") != std::string::npos);
+    CHECK(e.find("cursor bytes is 256") != std::string::npos);
+    CHECK(e.find("keyspace " KEYSPACE_VERSION_STRING) != std::string::npos);
+    CHECK(file_bytes(r.path) != pristine); // our poke only: the open wrote nothing
+    restore();
+    poke_u32(r.path, layout + 8 * 4, 1024); // another claim step
+    CHECK(open_error(r.path, cfg).find("IDs per claim step is 1024") != std::string::npos);
+    restore();
+    poke_u32(r.path, layout + 6 * 4, 0); // the progress counter elsewhere in the cursor
+    CHECK(open_error(r.path, cfg).find("cursor progress offset is 0") != std::string::npos);
+    restore();
+    // Made by a later keyspace with the same format and layout: shared.
+    poke_u32(r.path, layout + 9 * 4, 7);
+    poke_u32(r.path, layout + 10 * 4, 8);
+    poke_u32(r.path, layout + 11 * 4, 9);
+    CHECK(SharedKeyspace::open(r.path, cfg)->exists(42));
+    poke_u32(r.path, layout + 4 * 4, 64);
+    CHECK(open_error(r.path, cfg).find("by keyspace 7.8.9") != std::string::npos);
+    restore();
+    // Made by keyspace 0.1.0 (format 1, no layout block).
+    poke_u32(r.path, 8, 1);
+    e = open_error(r.path, cfg);
+    CHECK(e.find("region format 1") != std::string::npos);
+    CHECK(e.find("incompatible version") != std::string::npos);
+    restore();
+    CHECK(SharedKeyspace::open(r.path, cfg)->exists(42));
+}
+
+TEST_CASE("shared: a region file made on x86-64 opens on every architecture", "[shared][portability]") {
+    // tests/data/region_v2_x86_64.ksr: made by an x86-64 build for prefix "fixture:region", max_id 1000, holding
+    // IDs 0, 7, 500..563 and 999, the shared write progress at its start. Little-endian fields and words: the
+    // tests open it on AArch64 (under qemu) too.
+    TempRegion r("fixture");
+    std::filesystem::copy_file(std::filesystem::path(__FILE__).parent_path() / "data" / "region_v2_x86_64.ksr", r.path,
+                               std::filesystem::copy_options::overwrite_existing);
+    const auto cfg = TrackerConfig::simple("fixture:region").with_max_id(1000);
+    const auto t = SharedKeyspace::open(r.path, cfg);
+    CHECK(t->count() == 67u);
+    CHECK(t->exists(0));
+    CHECK(t->exists(7));
+    CHECK(t->exists(530));
+    CHECK(t->exists(999));
+    CHECK_FALSE(t->exists(8));
+    std::uint64_t claimed = 0;
+    for (const auto key : t->iter().continue_write()) {
+        (void)key;
+        ++claimed;
+    }
+    CHECK(claimed == 1000u - 67u);
+    CHECK(t->count() == 1000u);
 }
 
 #if !KEYSPACE_TSAN

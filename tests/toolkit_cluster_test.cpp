@@ -111,3 +111,43 @@ TEST_CASE("SlotIds::by_key yields the IDs whose formatted key is in the set", "[
     CHECK(got.size() > 20000u * 30 / 100);
     CHECK(got.size() < 20000u * 37 / 100);
 }
+
+TEST_CASE("a prefix with '{' is rejected where it enters: it would capture the hash of tagged keys",
+          "[toolkit][cluster][bad-input]") {
+    // With "we{ird", the key "we{ird{tag}:…" hashes "ird{tag" (Redis takes the text between the first '{' and the
+    // first '}' after it), so format(id, tag_for_id(id)) would not land in slot_of(id).
+    for (const std::string prefix : {"we{ird", "app{", "{", "user:{x}", "a{}b"}) {
+        INFO(prefix);
+        CHECK_THROWS_WITH(KeyFormatter(prefix), Catch::Contains("'" + prefix + "'") && Catch::Contains("{"));
+        CHECK_THROWS_AS(KeyFormatter(prefix, "t"), std::invalid_argument);
+    }
+    // The tag argument gives the same key shape the brace in the prefix meant: "user:{x}:000000000042".
+    CHECK(KeyFormatter("user:", "x").to_string(42) == "user:{x}:000000000042");
+}
+
+TEST_CASE("tagged keys land in slot_of(id) for every accepted prefix and separator", "[toolkit][cluster]") {
+    const SlotTags& tags = SlotTags::instance();
+    // '}' in the prefix or braces in the separator do not matter: the first '{' is the tag's, and so is the first
+    // '}' after it.
+    for (const KeyFormatter& f : {KeyFormatter("bench"), KeyFormatter("a}b"), KeyFormatter("}"), KeyFormatter(""),
+                                  KeyFormatter("x", "", "{s}"), KeyFormatter("we}ird", "", "}{", 4)}) {
+        INFO(f.prefix() << " " << f.separator());
+        for (std::uint64_t id = 0; id < 40000; id += 3) {
+            const std::string key = f.to_string(id, tags.tag_for_id(id));
+            REQUIRE(key_slot(key) == SlotTags::slot_of(id));
+        }
+    }
+    // Known values (CLUSTER KEYSLOT of a Redis 7.0 server): a '}' before the tag is ignored; a '{' before it takes
+    // the hash.
+    CHECK(key_slot("a}b{xyz}:1") == 7349u);
+    CHECK(key_slot("xyz") == 7349u);
+    CHECK(key_slot("we{ird{tag}:1") == 14888u); // = slot of "ird{tag"
+    CHECK(key_slot("app{{abc}:000000000001") == 444u); // = slot of "{abc"
+    CHECK(key_slot("user:{x}:000000000042") == 16287u);
+    CHECK(KeyFormatter("a}b").to_string(42, tags.tag_for_slot(42)).find("a}b{") == 0);
+    CHECK(key_slot(KeyFormatter("a}b").to_string(42, tags.tag_for_slot(42))) == 42u);
+    // SlotIds::tagged({42}) yields IDs whose keys — from any accepted formatter — are in slot 42.
+    const KeyFormatter f("a}b");
+    for (const std::uint64_t id : SlotIds::tagged(SlotSet().add(42), 0, 200000))
+        REQUIRE(key_slot(f.to_string(id, tags.tag_for_id(id))) == 42u);
+}

@@ -4,16 +4,21 @@
 
 #include <keyspace/toolkit/persistence.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 using keyspace::PrefixTracker;
@@ -155,10 +160,10 @@ TEST_CASE("consistent-looking files with bad contents are rejected", "[toolkit][
     const std::string f = saved(t);
     const auto p = [](std::string& g) { return reinterpret_cast<unsigned char*>(g.data()); };
 
-    std::string v2 = f;
-    keyspace::detail::store_le32(p(v2) + 8, 2);
-    reseal_header(v2);
-    CHECK(load_error(v2).find("format version 2 is not supported") != std::string::npos);
+    std::string v3 = f;
+    keyspace::detail::store_le32(p(v3) + 8, 3);
+    reseal_header(v3);
+    CHECK(load_error(v3).find("format version 3 is not supported") != std::string::npos);
 
     std::string count = f;
     keyspace::detail::store_le64(p(count) + 32, 12);
@@ -201,8 +206,282 @@ TEST_CASE("consistent-looking files with bad contents are rejected", "[toolkit][
     for (std::size_t i = last; i < zero_tail.size(); ++i) zero_tail[i] = 0;
     keyspace::detail::store_le64(p(zero_tail) + 32, 10);
     reseal_payload(zero_tail);
-    CHECK(load_error(zero_tail).find("last payload word is empty") != std::string::npos);
+    CHECK(load_error(zero_tail).find("ends with an empty word") != std::string::npos);
+
+    // The segments of the payload (version 2): [first word, word count, words...] ascending. This file holds two:
+    // word 0 (IDs 0..9) at payload words 0..2 and word 15 (ID 999) at payload words 3..5.
+    const std::size_t payload_at = 64 + 2;
+    const auto set_word = [&](std::string& g, std::size_t k, std::uint64_t v) {
+        keyspace::detail::store_le64(p(g) + payload_at + 8 * k, v);
+        reseal_payload(g);
+    };
+    REQUIRE(f.size() == payload_at + 6 * 8);
+    std::string overlap = f;
+    set_word(overlap, 3, 0);
+    CHECK(load_error(overlap).find("overlap or are out of order") != std::string::npos);
+    std::string long_segment = f;
+    set_word(long_segment, 1, 5);
+    CHECK(load_error(long_segment).find("does not fit the payload") != std::string::npos);
+    std::string empty_segment = f;
+    set_word(empty_segment, 4, 0);
+    CHECK(load_error(empty_segment).find("does not fit the payload") != std::string::npos);
+    std::string past_max = f;
+    set_word(past_max, 3, 16);
+    CHECK(load_error(past_max).find("larger than max_id") != std::string::npos);
 
     CHECK(load_error("not a tracker file at all, but long enough to have a header of sixty-four bytes")
               .find("bad magic") != std::string::npos);
+}
+
+namespace {
+/// A fresh directory under the system's temporary directory, removed with its contents.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        static std::atomic<int> n{0};
+        path = std::filesystem::temp_directory_path() /
+               ("keyspace_persist_" +
+                std::to_string(keyspace_test::SplitMix{static_cast<std::uint64_t>(
+                                   std::chrono::steady_clock::now().time_since_epoch().count())}
+                                   .next()) +
+                "_" + std::to_string(n++));
+        std::filesystem::create_directories(path);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    [[nodiscard]] std::vector<std::string> entries() const {
+        std::vector<std::string> names;
+        for (const auto& e : std::filesystem::directory_iterator(path)) names.push_back(e.path().filename().string());
+        return names;
+    }
+};
+
+/// The state saved as "s<n>": IDs [0, n) of a tracker whose prefix names n.
+std::unique_ptr<PrefixTracker> state(std::uint64_t n) {
+    std::string prefix = "s";
+    prefix += std::to_string(n);
+    auto t = std::make_unique<PrefixTracker>(std::move(prefix), 1u << 16);
+    t->add_range(0, n);
+    return t;
+}
+} // namespace
+
+TEST_CASE("concurrent saves to one path never show a reader a torn, empty or mixed file",
+          "[toolkit][persistence][stress]") {
+    TempDir dir;
+    const auto path = dir.path / "shared.ksp";
+    keyspace::save_tracker(*state(1), path, keyspace::Durability::NotDurable);
+    const unsigned savers = keyspace_test::stress_threads(), readers = 2;
+    const auto run_for = std::chrono::milliseconds(400);
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> saves{0}, loads{0}, failures{0};
+    std::vector<std::string> errors(savers + readers);
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < savers; ++i)
+        threads.emplace_back([&, i] {
+            // Each saver writes its own states: sizes differ by saver and round, several words to tens of KiB.
+            for (std::uint64_t round = 0; !stop.load(std::memory_order_relaxed); ++round) {
+                const auto t = state(2 + (i * 7919 + round * 104729) % 60000);
+                try {
+                    keyspace::save_tracker(*t, path, round % 2 == 0 ? keyspace::Durability::NotDurable
+                                                                    : keyspace::Durability::Durable);
+                    saves.fetch_add(1, std::memory_order_relaxed);
+                } catch (const std::exception& e) {
+                    failures.fetch_add(1, std::memory_order_relaxed);
+                    errors[i] = e.what();
+                }
+            }
+        });
+    for (unsigned r = 0; r < readers; ++r)
+        threads.emplace_back([&, r] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                try {
+                    const auto t = keyspace::load_tracker(path);
+                    // A whole state: prefix "s<n>", exactly the IDs [0, n).
+                    const std::uint64_t n = std::stoull(t->prefix().substr(1));
+                    if (t->count() != n || !t->exists(n - 1) || t->exists(n))
+                        throw std::runtime_error("mixed state " + t->prefix() + " with " + std::to_string(t->count()) +
+                                                 " IDs");
+                    loads.fetch_add(1, std::memory_order_relaxed);
+                } catch (const std::exception& e) {
+                    failures.fetch_add(1, std::memory_order_relaxed);
+                    errors[savers + r] = e.what();
+                }
+            }
+        });
+    std::this_thread::sleep_for(run_for);
+    stop = true;
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors) CHECK(e == "");
+    CHECK(failures.load() == 0);
+    CHECK(saves.load() >= savers);
+    CHECK(loads.load() > 0);
+    CHECK(dir.entries() == std::vector<std::string>{"shared.ksp"}); // no temporary file left
+}
+
+TEST_CASE("a save never writes through a file or symlink at a temporary name", "[toolkit][persistence]") {
+    TempDir dir;
+    const auto path = dir.path / "t.ksp";
+    const auto victim = dir.path / "victim";
+    std::ofstream(victim) << "keep me";
+    for (const std::string name : {"t.ksp.tmp", ".t.ksp.tmp"}) std::filesystem::create_symlink(victim, dir.path / name);
+    PrefixTracker t("sym:", 1000);
+    t.add_range(0, 100);
+    keyspace::save_tracker(t, path);
+    std::ifstream in(victim);
+    std::string kept;
+    std::getline(in, kept);
+    CHECK(kept == "keep me");
+    CHECK(keyspace::load_tracker(path)->count() == 100u);
+}
+
+TEST_CASE("a failed save leaves nothing behind", "[toolkit][persistence]") {
+    TempDir dir;
+    PrefixTracker long_prefix(std::string((1u << 20) + 1, 'p'), 100);
+    long_prefix.add(1);
+    CHECK_THROWS_WITH(keyspace::save_tracker(long_prefix, dir.path / "long.ksp"), Catch::Contains("longer than 1 MiB"));
+    auto h = PrefixTracker::hierarchical("h:");
+    CHECK_THROWS_AS(keyspace::save_tracker(h, dir.path / "h.ksp"), std::invalid_argument);
+    std::ostringstream out;
+    CHECK_THROWS_AS(keyspace::save_tracker(long_prefix, out), std::invalid_argument);
+    CHECK(out.str().empty()); // rejected before anything is written
+    // The rename fails: the target is a non-empty directory.
+    std::filesystem::create_directories(dir.path / "taken" / "inside");
+    PrefixTracker t("t:", 100);
+    t.add(5);
+    CHECK_THROWS_WITH(keyspace::save_tracker(t, dir.path / "taken"), Catch::Contains("cannot rename"));
+    const auto left = dir.entries();
+    CHECK(left == std::vector<std::string>{"taken"});
+}
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/stat.h>
+
+namespace {
+struct SyncRecord {
+    bool directory;
+    bool target_had_this_inode; // when synced: did the final path already name the synced file?
+};
+std::vector<SyncRecord> sync_records;
+std::filesystem::path sync_target;
+void record_sync(int fd) {
+    struct stat fs {}, ts {};
+    REQUIRE(::fstat(fd, &fs) == 0);
+    const bool target = ::stat(sync_target.c_str(), &ts) == 0 && ts.st_ino == fs.st_ino && ts.st_dev == fs.st_dev;
+    sync_records.push_back({S_ISDIR(fs.st_mode), target});
+}
+} // namespace
+
+TEST_CASE("a durable save syncs the file before the rename and the directory after", "[toolkit][persistence]") {
+    TempDir dir;
+    sync_target = dir.path / "d.ksp";
+    PrefixTracker t("d:", 5000);
+    t.add_range(10, 4000);
+    keyspace::save_tracker(t, sync_target); // an old file to replace
+    sync_records.clear();
+    keyspace::detail::tracker_file_sync_observer = &record_sync;
+    t.add(4999);
+    keyspace::save_tracker(t, sync_target);
+    const std::vector<SyncRecord> durable = sync_records;
+    sync_records.clear();
+    keyspace::save_tracker(t, sync_target, keyspace::Durability::NotDurable);
+    const std::vector<SyncRecord> not_durable = sync_records;
+    keyspace::detail::tracker_file_sync_observer = nullptr;
+
+    REQUIRE(durable.size() == 2);
+    CHECK_FALSE(durable[0].directory); // the file, synced while the path still named the old one
+    CHECK_FALSE(durable[0].target_had_this_inode);
+    CHECK(durable[1].directory); // then its directory, after the rename
+    CHECK(not_durable.empty());
+    CHECK(keyspace::load_tracker(sync_target)->count() == t.count());
+}
+#endif
+
+TEST_CASE("a tracker holding one ID near 10^12 saves to a small file and loads back exactly",
+          "[toolkit][persistence][sparse]") {
+    const std::uint64_t far = 999'999'999'989ull;
+    PrefixTracker t("far:");
+    t.add(far);
+    t.add(3);
+    t.add(far + 64 * 100); // a second segment, 100 words further
+    std::ostringstream out(std::ios::binary);
+    keyspace::save_tracker(t, out);
+    const std::string f = out.str();
+    CHECK(f.size() <= 64 + 4 + 3 * 24);
+    const auto back = loaded(f);
+    CHECK(back->count() == 3u);
+    CHECK(back->exists(far));
+    CHECK(back->exists(3));
+    CHECK(back->exists(far + 6400));
+    CHECK_FALSE(back->exists(far - 1));
+    CHECK_FALSE(back->exists(far + 1));
+
+    TempDir dir;
+    keyspace::save_tracker(t, dir.path / "far.ksp");
+    CHECK(std::filesystem::file_size(dir.path / "far.ksp") == f.size());
+    CHECK(keyspace::load_tracker(dir.path / "far.ksp")->exists(far));
+
+    PrefixTracker bounded("far:", 1ull << 50);
+    bounded.add((1ull << 50) - 1);
+    const auto b = loaded(saved(bounded));
+    CHECK(b->max_id() == 1ull << 50);
+    CHECK(b->exists((1ull << 50) - 1));
+    CHECK(b->count() == 1u);
+}
+
+namespace {
+const std::filesystem::path fixtures = std::filesystem::path(__FILE__).parent_path() / "data";
+} // namespace
+
+TEST_CASE("files written on x86-64 load on every architecture, in both format versions",
+          "[toolkit][persistence][portability]") {
+    // tracker_v1_x86_64.ksp: written by 0.1.0 (format version 1); tracker_v2_x86_64.ksp: by this version. Both hold
+    // IDs 3, 10, 17, ... below 5000, [64000, 64200) and 99999 under prefix "fixture:v<n>", max_id 100000; version 2
+    // also an unbounded twin with ID 10^12 (tracker_v2_sparse_x86_64.ksp). The tests run them on AArch64 too.
+    for (const int version : {1, 2}) {
+        INFO("version " << version);
+        const auto t = keyspace::load_tracker(fixtures / ("tracker_v" + std::to_string(version) + "_x86_64.ksp"));
+        CHECK(t->prefix() == "fixture:v" + std::to_string(version));
+        CHECK(t->max_id() == 100000u);
+        std::uint64_t expect = 0;
+        for (std::uint64_t id = 3; id < 5000; id += 7, ++expect) REQUIRE(t->exists(id));
+        CHECK_FALSE(t->exists(4));
+        for (std::uint64_t id = 64000; id < 64200; ++id, ++expect) REQUIRE(t->exists(id));
+        CHECK(t->exists(99999));
+        CHECK(t->count() == expect + 1);
+    }
+    const auto sparse = keyspace::load_tracker(fixtures / "tracker_v2_sparse_x86_64.ksp");
+    CHECK_FALSE(sparse->max_id().has_value());
+    CHECK(sparse->count() == 2u);
+    CHECK(sparse->exists(1'000'000'000'000ull));
+    CHECK(sparse->exists(7));
+}
+
+TEST_CASE("a version 1 file cut short, flipped or inconsistent is still rejected", "[toolkit][persistence]") {
+    std::ifstream in(fixtures / "tracker_v1_x86_64.ksp", std::ios::binary);
+    const std::string f{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    REQUIRE(loaded(f)->count() > 0);
+    for (std::size_t cut : {std::size_t{40}, std::size_t{70}, f.size() / 2, f.size() - 1}) {
+        INFO("cut at " << cut);
+        CHECK(load_error(f.substr(0, cut)).find("truncated") != std::string::npos);
+    }
+    for (std::size_t at = 0; at < f.size(); at += 13) {
+        std::string g = f;
+        g[at] = static_cast<char>(g[at] ^ (1 << (at % 8)));
+        REQUIRE(load_error(g) != "no error");
+    }
+    const auto p = [](std::string& g) { return reinterpret_cast<unsigned char*>(g.data()); };
+    std::string zero_tail = f; // the last word emptied (it holds ID 99999 only), checksums redone
+    for (std::size_t i = zero_tail.size() - 8; i < zero_tail.size(); ++i) zero_tail[i] = 0;
+    keyspace::detail::store_le64(p(zero_tail) + 32, keyspace::detail::load_le64(p(zero_tail) + 32) - 1);
+    reseal_payload(zero_tail);
+    CHECK(load_error(zero_tail).find("last payload word is empty") != std::string::npos);
+    std::string big = f;
+    keyspace::detail::store_le64(p(big) + 16, 64);
+    reseal_header(big);
+    CHECK(load_error(big).find("larger than max_id") != std::string::npos);
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <set>
@@ -113,4 +114,29 @@ TEST_CASE("concurrent erase_unprotected calls never remove a protected ID nor re
         }
     CHECK(total == n - (n + 6) / 7);
     CHECK(t.count() == (n + 6) / 7);
+}
+
+TEST_CASE("reference-set passes over a sparse tracker cost what its IDs cost, not its highest ID",
+          "[toolkit][reference_set][sparse]") {
+    const std::uint64_t far = 1'000'000'000'000ull;
+    keyspace::PrefixTracker t("far:");
+    t.add(far);
+    t.add(far + 5);
+    t.add(9);
+    const auto started = std::chrono::steady_clock::now();
+    keyspace::ReferenceSet truth;
+    CHECK(truth.add_all(t) == 3u);
+    truth.add(far + 100'000);
+    const keyspace::Coverage c = keyspace::coverage(truth, t);
+    CHECK(c.reference == 4u);
+    CHECK(c.present == 3u);
+    keyspace::ReferenceSet protect;
+    protect.add(far);
+    std::vector<std::uint64_t> erased;
+    const auto r = keyspace::erase_unprotected(t, protect, [&](std::uint64_t id) { erased.push_back(id); });
+    CHECK(erased == std::vector<std::uint64_t>{9, far + 5});
+    CHECK(r.spared == 1u);
+    CHECK(t.count() == 1u);
+    // A pass over every word up to 10^12 would take minutes.
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
 }

@@ -5,6 +5,7 @@
 #include <keyspace/toolkit/snapshot.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <set>
 #include <stdexcept>
@@ -114,4 +115,54 @@ TEST_CASE("a snapshot under concurrent writes holds every write done before it a
     stop = true;
     writer.join();
     CHECK(checked == 20);
+}
+
+TEST_CASE("snapshots and diffs of a sparse tracker cost what its IDs cost, not its highest ID",
+          "[toolkit][snapshot][sparse]") {
+    const std::uint64_t far = 1'000'000'000'000ull;
+    PrefixTracker t("far:");
+    t.add(far);
+    t.add(12);
+    const auto started = std::chrono::steady_clock::now();
+    const Snapshot s(t); // one 8 KiB chunk committed near 10^12: the copy holds two words
+    CHECK(s.count() == 2u);
+    CHECK(s.contains(far));
+    CHECK(s.contains(12));
+    CHECK_FALSE(s.contains(far + 1));
+    CHECK(s.ids().to_vector() == std::vector<std::uint64_t>{12, far});
+    t.add(far + 70'000); // another chunk
+    t.remove(12);
+    CHECK(keyspace::added_since(t, s).to_vector() == std::vector<std::uint64_t>{far + 70'000});
+    CHECK(keyspace::removed_since(t, s).to_vector() == std::vector<std::uint64_t>{12});
+    const Snapshot later(t);
+    CHECK(keyspace::added_since(later, s).count() == 1u);
+    CHECK(keyspace::removed_since(later, s).count() == 1u);
+    CHECK_FALSE(keyspace::added_since(t, later).to_vector().size() > 0);
+    // A full pass over 10^12 IDs would take minutes; skipping what is not committed takes microseconds.
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+}
+
+TEST_CASE("a snapshot keeps only runs of words holding IDs", "[toolkit][snapshot][sparse]") {
+    PrefixTracker t("runs:", 1u << 20);
+    t.add_range(0, 64 * 3);          // words 0..2
+    t.add(64 * 5);                   // word 5: two empty words between, kept in the same run
+    t.add(64 * 100 + 1);             // word 100: a run of its own
+    t.add_range(64 * 9000, 64 * 9002); // words 9000..9001
+    const Snapshot s(t);
+    REQUIRE(s.run_count() == 3);
+    CHECK(s.run(0).first_word == 0);
+    CHECK(s.run(0).words.size() == 6);
+    CHECK(s.run(1).first_word == 100);
+    CHECK(s.run(1).words.size() == 1);
+    CHECK(s.run(2).first_word == 9000);
+    CHECK(s.stored_words() == 6 + 1 + 2);
+    CHECK(s.next_word(6) == 100);
+    CHECK(s.next_word(101) == 9000);
+    CHECK(s.next_word(9002) == s.size_bits() / 64);
+    CHECK(s.word(5) == 1u);
+    CHECK(s.word(4) == 0u);
+    CHECK(s.count() == t.count());
+    const Snapshot from_words(std::vector<std::uint64_t>{0, 0, 7, 0, 0, 0, 1});
+    CHECK(from_words.run_count() == 2);
+    CHECK(from_words.ids().to_vector() == std::vector<std::uint64_t>{128, 129, 130, 384});
 }

@@ -23,8 +23,24 @@
  *  | 40     | 4    | prefix length (≤ 200)                                                      |
  *  | 44     | 200  | prefix bytes                                                               |
  *  | 256    | 192  | write cursor of the default range [0, max_id): two u64 atomics, 64-byte aligned |
- *  Opening validates the magic, version, header size, max_id, prefix and file size (by fstat and pread, before
- *  mapping anything) and throws region_error naming the mismatch; nothing is written on a failed open.
+ *  | 2048   | 48   | layout block, twelve u32 (below)                                           |
+ *  Layout block (format 2): its own size (48), word bytes (8), offset of the words (4096), offset of the write
+ *  cursor (256), the cursor's size, the offsets inside it of its range and of its two progress counters, the IDs a
+ *  `continue_write()` stream takes per step of the shared progress (4096), then the creator's keyspace version
+ *  (major, minor, patch) and a reserved 0.
+ *  Opening validates the magic, format version, layout, header size, max_id, prefix and file size (by fstat and
+ *  pread, before mapping anything) and throws region_error naming the mismatch; nothing is written on a failed open.
+ *
+ *  Versions and architectures. Two processes share a region when both read its format version and their layouts
+ *  agree, whatever their keyspace versions: a process whose build lays the shared state out differently (another
+ *  cursor layout, another claim step) is refused with region_error naming the field, both values and the keyspace
+ *  version that made the region, instead of misreading it. keyspace 0.1.0 wrote format 1 (no layout block): this
+ *  build refuses such a region ("region format 1"), and 0.1.0 refuses format 2 ("incompatible version"); remove
+ *  the region and create it again. Every field and bit word is little-endian, so a region file made on one
+ *  architecture opens on another (the tests open a region file made on x86-64, on AArch64 too); big-endian hosts
+ *  are refused. A region is shared memory of one host: processes of different architectures on that host (one of
+ *  them emulated, say) share it when their layouts agree; a region file on a network file system shared by several
+ *  hosts is not coherent and not supported (give each host its own slice instead, see the README).
  *
  *  What is shared, what is not.
  *  - The bits, and the progress of `continue_write()` streams over the default range [0, max_id): streams in
@@ -50,8 +66,10 @@
 #include <keyspace/iterators.hpp> // the trackers it opens are iterated, claimed from, erased
 #include <keyspace/prefix_tracker.hpp>
 
+#include <array>     // for std::array
 #include <atomic>    // for std::atomic_ref
 #include <bit>       // for std::endian
+#include <cstddef>   // for offsetof
 #include <cstdint>   // for std::uint64_t, std::uint32_t
 #include <cstring>   // for std::memcpy, std::strerror
 #include <memory>    // for std::shared_ptr, std::make_shared
@@ -86,7 +104,7 @@ public:
     enum class Backing : std::uint8_t { File, SharedMemory };
 
     static constexpr std::uint64_t magic = 0x454341505359454bull; // "KEYSPACE" in little-endian byte order
-    static constexpr std::uint32_t format_version = 1;
+    static constexpr std::uint32_t format_version = 2;
     static constexpr std::uint64_t header_bytes = 4096;
     static constexpr std::size_t max_prefix_bytes = 200;
 
@@ -151,6 +169,45 @@ private:
     };
     static_assert(sizeof(Header) <= 256 && sizeof(WriteCursor) <= 1024);
     static constexpr std::size_t cursor_offset = 256;
+    static constexpr std::size_t layout_offset = 2048;
+    /// IDs a continue_write() stream takes per step of the shared progress (WriteIter's run of 64 blocks of 64).
+    static constexpr std::uint32_t claim_run_ids = 4096;
+
+    /// The layout block (see the file comment): what two processes must agree on to share the region.
+    struct Layout {
+        static constexpr std::size_t fields = 12;
+        std::array<std::uint32_t, fields> v{};
+        static constexpr std::array<const char*, fields> names{
+            "layout block bytes", "word bytes",           "words offset",           "cursor offset",
+            "cursor bytes",       "cursor range offset",  "cursor progress offset", "cursor overwrite offset",
+            "IDs per claim step", "keyspace major",       "keyspace minor",         "keyspace patch"};
+        /// This build's layout.
+        static Layout native() noexcept {
+            Layout l;
+            l.v = {static_cast<std::uint32_t>(fields * 4), 8, static_cast<std::uint32_t>(header_bytes),
+                   static_cast<std::uint32_t>(cursor_offset), static_cast<std::uint32_t>(sizeof(detail::WriteCursor)),
+                   static_cast<std::uint32_t>(offsetof(detail::WriteCursor, b)),
+                   static_cast<std::uint32_t>(offsetof(detail::WriteCursor, next)),
+                   static_cast<std::uint32_t>(offsetof(detail::WriteCursor, overwrite)), claim_run_ids,
+                   KEYSPACE_VERSION_MAJOR, KEYSPACE_VERSION_MINOR, KEYSPACE_VERSION_PATCH};
+            return l;
+        }
+        /// The fields that must agree (the keyspace version need not).
+        static constexpr std::size_t checked_fields = 9;
+        [[nodiscard]] std::string version() const {
+            return std::to_string(v[9]) + "." + std::to_string(v[10]) + "." + std::to_string(v[11]);
+        }
+        void store(unsigned char* p) const noexcept {
+            for (std::size_t i = 0; i < fields; ++i)
+                for (int b = 0; b < 4; ++b) p[4 * i + static_cast<std::size_t>(b)] = static_cast<unsigned char>(v[i] >> (8 * b));
+        }
+        static Layout load(const unsigned char* p) noexcept {
+            Layout l;
+            for (std::size_t i = 0; i < fields; ++i)
+                for (int b = 3; b >= 0; --b) l.v[i] = (l.v[i] << 8) | p[4 * i + static_cast<std::size_t>(b)];
+            return l;
+        }
+    };
 
     /// Owns a mapping (and unmaps it when the last tracker over it goes).
     struct Mapping {
@@ -202,10 +259,12 @@ private:
             struct stat st {};
             if (::fstat(fd.fd, &st) != 0) fail_errno(name, "cannot stat");
             const auto size = static_cast<std::uint64_t>(st.st_size);
-            const bool have_header = size >= header_bytes &&
-                                     ::pread(fd.fd, &h, sizeof h, 0) == static_cast<ssize_t>(sizeof h);
+            std::array<unsigned char, Layout::fields * 4> layout{};
+            const bool have_header =
+                size >= header_bytes && ::pread(fd.fd, &h, sizeof h, 0) == static_cast<ssize_t>(sizeof h) &&
+                ::pread(fd.fd, layout.data(), layout.size(), layout_offset) == static_cast<ssize_t>(layout.size());
             if (have_header && h.magic == magic) {
-                validate(name, h, config, size);
+                validate(name, h, Layout::load(layout.data()), config, size);
                 break;
             }
             if (mode != Mode::OpenOrCreate || attempt >= 100) {
@@ -219,10 +278,20 @@ private:
         return map(name, fd.fd, config, static_cast<std::size_t>(h.total_bytes), false);
     }
 
-    static void validate(const std::string& name, const Header& h, const TrackerConfig& config, std::uint64_t size) {
+    static void validate(const std::string& name, const Header& h, const Layout& layout, const TrackerConfig& config,
+                         std::uint64_t size) {
         if (h.version != format_version)
             fail(name, "made by an incompatible version of keyspace (region format " + std::to_string(h.version) +
-                           ", this library reads format " + std::to_string(format_version) + ")");
+                           (h.version == 1 ? ", as keyspace 0.1.0 made them" : "") + "; this library (" +
+                           KEYSPACE_VERSION_STRING + ") reads format " + std::to_string(format_version) +
+                           "): open it with the version that made it, or remove it and create it again");
+        const Layout ours = Layout::native();
+        for (std::size_t i = 0; i < Layout::checked_fields; ++i)
+            if (layout.v[i] != ours.v[i])
+                fail(name, "made with another memory layout by keyspace " + layout.version() + ": its " +
+                               Layout::names[i] + " is " + std::to_string(layout.v[i]) + ", this build's (keyspace " +
+                               KEYSPACE_VERSION_STRING + ") is " + std::to_string(ours.v[i]) +
+                               "; open it with the build that made it, or remove it and create it again");
         if (h.header_bytes != header_bytes || h.word_count != (h.max_id + 63) / 64 ||
             h.total_bytes != region_bytes(h.max_id) || h.prefix_len > max_prefix_bytes)
             fail(name, "corrupted header (inconsistent layout fields)");
@@ -266,6 +335,7 @@ private:
             std::memcpy(header->prefix, config.prefix().data(), config.prefix().size());
             cursor = ::new (base + cursor_offset) WriteCursor{};
             cursor->b = 0, cursor->e = max_id, cursor->sb = 0, cursor->se = 1;
+            Layout::native().store(base + layout_offset);
             // Last: the magic, released, so an opener that sees it sees the header and the cursor.
             std::atomic_ref<std::uint64_t>(header->magic).store(magic, std::memory_order_release);
         } else {

@@ -143,7 +143,8 @@ private:
  *  round-robin, every slot gets the same number of IDs (±1) over any range, and the IDs of one slot are found
  *  without hashing (slot, slot + 16384, …). The table (48 KiB) is built once per process (thread-safe static),
  *  deterministically: the tags are the same in every process and version 0.x.
- *  Use with KeyFormatter::format(id, tags.tag_for_id(id), out); key_slot of the result is slot_of(id). */
+ *  Use with KeyFormatter::format(id, tags.tag_for_id(id), out); key_slot of the result is slot_of(id) for every
+ *  formatter, since KeyFormatter refuses a prefix containing `{` (which would capture the hash: see KeyFormatter). */
 class SlotTags {
 public:
     static constexpr std::size_t tag_size = 3;
@@ -184,8 +185,8 @@ private:
 /** The IDs in [b, e) whose key falls in a SlotSet, ascending: an input range of std::uint64_t (and next()).
  *
  *  Two ways to know an ID's slot:
- *  - tagged(): keys carry SlotTags::tag_for_id(id) as their hash tag, so slot = id mod 16384; the iterator jumps
- *    from one member ID to the next (O(1) per ID, no hashing);
+ *  - tagged(): keys carry SlotTags::tag_for_id(id) as their hash tag (KeyFormatter::format(id, tag, out)), so
+ *    slot = id mod 16384; the iterator jumps from one member ID to the next (O(1) per ID, no hashing);
  *  - by_key(formatter): the slot of each key as the formatter renders it (its own tag, if any, decides): every ID
  *    of the range is formatted and hashed (tens of ns per ID).
  *  Pair with a tracker: `for (auto id : SlotIds::tagged(slots, 0, n)) if (t.claim(id)) …` (inserts) or

@@ -100,16 +100,26 @@ inline constexpr std::uint64_t pow10_table[20] = {1ull,
  *  - parse() takes a key back to (prefix, tag, id), e.g. to rebuild a tracker from a server's SCAN output.
  *  - The tag: the formatter's own tag (constructor) or one given per call (format(id, tag, out), e.g. from
  *    SlotTags, which spreads IDs over cluster slots). Tags may not contain `{` or `}`.
+ *  - The prefix may not contain `{`: Redis hashes the text between the first `{` of a key and the first `}` after
+ *    it, so a `{` in the prefix would capture the hash of every tagged key (with prefix "we{ird", the key
+ *    "we{ird{abc}:…" hashes "ird{abc", not "abc") and SlotTags / SlotIds::tagged would name other slots than the
+ *    keys land in. A `}` in the prefix, and braces in the separator, are harmless (the first `{` is then the
+ *    tag's). For a fixed hash tag, pass it as the tag: KeyFormatter("user:", "x") renders `user:{x}:000000000042`.
  *  Thread safety: a KeyFormatter is immutable after construction; every const member may be called concurrently. */
 class KeyFormatter {
 public:
     static constexpr unsigned default_width = 12;
     static constexpr unsigned max_width = 20; // 2^64 - 1 has 20 digits
 
-    /// Throws std::invalid_argument for a width outside 1..20, a tag containing `{` or `}`, or an empty separator.
+    /// Throws std::invalid_argument for a prefix containing `{`, a width outside 1..20, a tag containing `{` or `}`,
+    /// or an empty separator.
     explicit KeyFormatter(std::string prefix, std::string hash_tag = {}, std::string separator = ":",
                           unsigned width = default_width)
         : prefix_(std::move(prefix)), tag_(std::move(hash_tag)), sep_(std::move(separator)), width_(width) {
+        if (prefix_.find('{') != std::string::npos)
+            throw std::invalid_argument("KeyFormatter: the prefix '" + prefix_ +
+                                        "' contains '{', which would capture the cluster hash of tagged keys; pass "
+                                        "a hash tag as the tag argument instead");
         if (width_ < 1 || width_ > max_width)
             throw std::invalid_argument("KeyFormatter: width must be in 1..20, got " + std::to_string(width_));
         if (sep_.empty()) throw std::invalid_argument("KeyFormatter: the separator must not be empty");

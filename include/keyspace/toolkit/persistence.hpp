@@ -2,27 +2,53 @@
  *  Saving a tracker to a file and loading it back (a load phase in one process, a query phase in another), in a
  *  versioned, checksummed, little-endian format. A truncated or corrupted file is rejected, nothing half-loaded.
  *
- *  File format, version 1. Every integer is little-endian.
+ *  File format. This build writes version 2 and reads versions 1 and 2; a build that reads only version 1 (0.1.0)
+ *  refuses a version 2 file with "format version 2 is not supported (this build reads version 1)". Every integer is
+ *  little-endian whatever the host, so a file moves between architectures unchanged (the tests load files written
+ *  on x86-64 on every architecture they run on, AArch64 included).
  *
  *  | offset | size | field |
  *  |---|---|---|
  *  | 0  | 8 | magic: the bytes `KSPTRACK` |
- *  | 8  | 4 | format version: 1 |
+ *  | 8  | 4 | format version: 2 (or 1) |
  *  | 12 | 4 | flags: bit 0 = bounded (max_id below is meaningful); other bits 0 |
  *  | 16 | 8 | max_id (0 when unbounded) |
- *  | 24 | 8 | payload words W: bits covered = 64·W (up to the last word holding an ID; 0 for an empty tracker) |
- *  | 32 | 8 | ID count: the number of set bits in the payload |
+ *  | 24 | 8 | payload words W: the payload is 8·W bytes (0 for an empty tracker) |
+ *  | 32 | 8 | ID count: the number of set bits in the payload's ID words |
  *  | 40 | 4 | prefix length L in bytes (at most 1 MiB) |
  *  | 44 | 4 | reserved: 0 |
  *  | 48 | 8 | payload checksum: checksum64 of the L prefix bytes followed by the 8·W payload bytes |
  *  | 56 | 8 | header checksum: checksum64 of bytes [0, 56) |
  *  | 64 | L | prefix (raw bytes) |
- *  | 64 + L | 8·W | payload: W 64-bit words; bit i of word w is ID 64·w + i |
+ *  | 64 + L | 8·W | payload: W 64-bit words |
+ *
+ *  Version 2 payload: segments, each the 64-bit words `first`, `n` (n >= 1) and n ID words; bit i of the k-th ID
+ *  word is ID 64·(first + k) + i. Segments are ascending and disjoint (each `first` at or past the end of the one
+ *  before), and the first and last ID words of each are non-empty; a segment ends where more than two empty words
+ *  follow. The file size follows the words that hold IDs, not the highest ID: a tracker holding only ID 10^12 is a
+ *  file of 64 + L + 24 bytes.
+ *  Version 1 payload (written by 0.1.0): W ID words from ID 0, bit i of word w is ID 64·w + i, the last one
+ *  non-empty.
  *
  *  The file ends right after the payload. checksum64(bytes): h = 0xcbf29ce484222325; for each 8-byte chunk c read
  *  little-endian (the last one zero-padded): h = (h XOR c) · 0x100000001b3 mod 2^64; finally
  *  h = (h XOR byte length) · 0x100000001b3. (FNV-1a's constants over 64-bit chunks: any change to one chunk
  *  changes the result.)
+ *
+ *  Saving to a path (save_tracker(t, path)) — the guarantees:
+ *  - Concurrent readers (load_tracker, any process) see the old file or a complete new one, never a partial one:
+ *    the file is written under a unique temporary name in the same directory (created with O_CREAT | O_EXCL, so an
+ *    existing file or symlink there is never written through) and renamed over the path.
+ *  - Concurrent savers to one path (threads or processes) each write their own temporary file; the path ends up
+ *    holding one complete save (the last rename wins), and every reader sees one complete save.
+ *  - Process crash (SIGKILL included) at any point of a save: the path holds the old file or the new one. A killed
+ *    save may leave its temporary file (`.<name>.tmp.<16 hex digits>` beside the path); a save that fails with an
+ *    exception removes it, and rejects bad input before it creates anything.
+ *  - Machine crash or power loss: with Durability::Durable (the default) the file is fsync'ed before the rename and
+ *    its directory after, so once save_tracker returns the new file survives; a crash during the save leaves the
+ *    old file or the new one. Durability::NotDurable skips both fsyncs (faster; a process crash is still safe), and
+ *    after a machine crash the path may hold the old file, the new one, or — depending on the file system — an
+ *    empty or partial file, which load_tracker rejects. Without POSIX (no fsync), saves are not durable.
  *
  *  Hierarchical trackers are not supported (std::invalid_argument). */
 #pragma once
@@ -31,22 +57,35 @@
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/toolkit/snapshot.hpp>
 
-#include <algorithm>   // for std::max, std::min
-#include <array>       // for std::array
-#include <bit>         // for std::popcount, std::countr_zero
-#include <cstdint>     // for std::uint8_t, std::uint32_t, std::uint64_t
-#include <cstdio>      // for std::remove, std::rename
-#include <cstring>     // for std::memcmp, std::memcpy, std::memset
-#include <filesystem>  // for std::filesystem::path
-#include <fstream>     // for std::ifstream, std::ofstream
-#include <istream>     // for std::istream
-#include <memory>      // for std::unique_ptr, std::make_unique
-#include <ostream>     // for std::ostream
-#include <span>        // for std::span
-#include <stdexcept>   // for std::runtime_error, std::invalid_argument
-#include <string>      // for std::string, std::to_string
+#include <algorithm>    // for std::max, std::min
+#include <array>        // for std::array
+#include <atomic>       // for std::atomic
+#include <bit>          // for std::popcount, std::countr_zero
+#include <cerrno>       // for errno, EEXIST, EINTR, EINVAL
+#include <chrono>       // for std::chrono::steady_clock (temporary names)
+#include <cstdint>      // for std::uint8_t, std::uint32_t, std::uint64_t
+#include <cstdio>       // for std::fopen, std::fwrite, std::fflush, std::fclose, std::remove
+#include <cstring>      // for std::memcmp, std::memcpy, std::memset, std::strerror
+#include <filesystem>   // for std::filesystem::path, std::filesystem::rename
+#include <fstream>      // for std::ifstream
+#include <istream>      // for std::istream
+#include <memory>       // for std::unique_ptr, std::make_unique
+#include <optional>     // for std::optional
+#include <ostream>      // for std::ostream
+#include <span>         // for std::span
+#include <stdexcept>    // for std::runtime_error, std::invalid_argument
+#include <string>       // for std::string, std::to_string
+#include <string_view>  // for std::string_view
 #include <system_error> // for std::error_code
-#include <vector>      // for std::vector
+#include <vector>       // for std::vector
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>  // for open, O_RDONLY, O_DIRECTORY, O_CLOEXEC
+#include <unistd.h> // for fsync, close, getpid
+#define KEYSPACE_DETAIL_HAS_FSYNC 1
+#else
+#define KEYSPACE_DETAIL_HAS_FSYNC 0
+#endif
 
 KEYSPACE_BEGIN_NAMESPACE
 
@@ -56,12 +95,23 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/** What save_tracker(t, path) waits for before it returns (see the file comment).
+ *  - Durable: the file and then its directory are fsync'ed: the saved file survives a machine crash or power loss
+ *    once save_tracker returns.
+ *  - NotDurable: no fsync; safe against a process crash, not against a machine crash. */
+enum class Durability : std::uint8_t { Durable, NotDurable };
+
 namespace detail {
 
 inline constexpr std::array<char, 8> tracker_file_magic{'K', 'S', 'P', 'T', 'R', 'A', 'C', 'K'};
-inline constexpr std::uint32_t tracker_file_version = 1;
+inline constexpr std::uint32_t tracker_file_version = 2;        // written
+inline constexpr std::uint32_t tracker_file_oldest_version = 1; // still read
 inline constexpr std::size_t tracker_file_header_size = 64;
 inline constexpr std::uint32_t tracker_file_max_prefix = 1u << 20;
+
+/// For tests: when set, called after each fsync a save makes, with the descriptor synced (the file, then its
+/// directory). Not thread-safe to change while saves run.
+inline void (*tracker_file_sync_observer)(int fd) = nullptr;
 
 inline std::uint64_t load_le64(const unsigned char* p) noexcept {
     std::uint64_t v = 0;
@@ -120,71 +170,186 @@ private:
     throw TrackerFileError("keyspace: tracker file" + where + ": " + what);
 }
 
+/// What save_tracker refuses, checked before it copies or creates anything.
+inline void check_savable(const PrefixTracker& t) {
+    if (t.is_hierarchical())
+        throw std::invalid_argument("save_tracker: hierarchical trackers are not supported (prefix '" + t.prefix() +
+                                    "')");
+    if (t.prefix().size() > tracker_file_max_prefix)
+        throw std::invalid_argument("save_tracker: the prefix is longer than 1 MiB (" +
+                                    std::to_string(t.prefix().size()) + " bytes)");
+}
+
+/// Writes the version-2 file of snap through sink(const unsigned char*, std::size_t), a piece at a time (the
+/// payload in pieces of at most 64 KiB: memory beyond the snapshot stays small).
+template <class Sink>
+void write_tracker_file(const Snapshot& snap, std::string_view prefix, std::optional<std::uint64_t> max_id,
+                        Sink&& sink) {
+    std::vector<unsigned char> buf(std::size_t{1} << 16);
+    std::size_t fill = 0;
+    // Calls out() for the payload, a buffer (buf[0, fill)) at a time.
+    const auto payload = [&](auto&& out) {
+        const auto word = [&](std::uint64_t v) {
+            if (fill == buf.size()) out(), fill = 0;
+            store_le64(buf.data() + fill, v);
+            fill += 8;
+        };
+        fill = 0;
+        for (std::size_t r = 0; r < snap.run_count(); ++r) {
+            const Snapshot::Run run = snap.run(r);
+            word(run.first_word);
+            word(run.words.size());
+            for (const std::uint64_t w : run.words) word(w);
+        }
+        if (fill != 0) out();
+    };
+    std::uint64_t words = 0;
+    for (std::size_t r = 0; r < snap.run_count(); ++r) words += 2 + snap.run(r).words.size();
+    Checksum64 sum;
+    sum.update(reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
+    payload([&] { sum.update(buf.data(), fill); });
+
+    std::array<unsigned char, tracker_file_header_size> h{};
+    std::memcpy(h.data(), tracker_file_magic.data(), 8);
+    store_le32(h.data() + 8, tracker_file_version);
+    store_le32(h.data() + 12, max_id ? 1u : 0u);
+    store_le64(h.data() + 16, max_id.value_or(0));
+    store_le64(h.data() + 24, words);
+    store_le64(h.data() + 32, snap.count());
+    store_le32(h.data() + 40, static_cast<std::uint32_t>(prefix.size()));
+    store_le64(h.data() + 48, sum.finish());
+    store_le64(h.data() + 56, checksum64(std::span<const unsigned char>(h.data(), 56)));
+    sink(h.data(), h.size());
+    sink(reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
+    payload([&] { sink(buf.data(), fill); });
+}
+
+/// A temporary file beside a target path, created exclusively under a fresh name; removed unless commit()
+/// renamed it over the target.
+class TrackerTempFile {
+public:
+    TrackerTempFile(const std::filesystem::path& target, std::string where) : target_(target), where_(std::move(where)) {
+        dir_ = target.parent_path();
+        if (dir_.empty()) dir_ = ".";
+        static std::atomic<std::uint64_t> counter{0};
+        std::uint64_t seed = counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull ^
+                             static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                             reinterpret_cast<std::uintptr_t>(&seed);
+#if KEYSPACE_DETAIL_HAS_FSYNC
+        seed ^= static_cast<std::uint64_t>(::getpid()) << 32;
+#endif
+        for (int attempt = 0; attempt < 64; ++attempt) {
+            seed += 0x9e3779b97f4a7c15ull; // splitmix64
+            std::uint64_t z = seed;
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+            z ^= z >> 31;
+            static constexpr char hex[] = "0123456789abcdef";
+            std::string name(1, '.');
+            name.append(target.filename().string()).append(".tmp.");
+            for (int i = 0; i < 16; ++i) name.push_back(hex[(z >> (4 * i)) & 15]);
+            tmp_ = dir_ / name;
+            errno = 0;
+            file_ = std::fopen(tmp_.string().c_str(), "wbx"); // "x": O_CREAT | O_EXCL, never through a link
+            if (file_ != nullptr) return;
+            if (errno != EEXIST) break;
+        }
+        fail("cannot create a temporary file in '" + dir_.string() + "': " + std::strerror(errno));
+    }
+    TrackerTempFile(const TrackerTempFile&) = delete;
+    TrackerTempFile& operator=(const TrackerTempFile&) = delete;
+    ~TrackerTempFile() {
+        if (file_ != nullptr) std::fclose(file_);
+        if (!renamed_) std::remove(tmp_.string().c_str());
+    }
+
+    void write(const unsigned char* p, std::size_t n) {
+        if (n != 0 && std::fwrite(p, 1, n, file_) != n) fail("write failed: " + std::string(std::strerror(errno)));
+    }
+    /// Flushes, syncs (Durable), closes and renames over the target, then syncs the directory (Durable).
+    void commit(Durability durability) {
+        if (std::fflush(file_) != 0) fail("write failed: " + std::string(std::strerror(errno)));
+#if KEYSPACE_DETAIL_HAS_FSYNC
+        if (durability == Durability::Durable) sync(::fileno(file_), "the file");
+#endif
+        std::FILE* f = file_;
+        file_ = nullptr;
+        if (std::fclose(f) != 0) fail("write failed: " + std::string(std::strerror(errno)));
+        std::error_code ec;
+        std::filesystem::rename(tmp_, target_, ec);
+        if (ec) fail("cannot rename the temporary file: " + ec.message());
+        renamed_ = true;
+#if KEYSPACE_DETAIL_HAS_FSYNC
+        if (durability == Durability::Durable) {
+            const int dfd = ::open(dir_.string().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd < 0) fail("saved, but cannot open the directory to sync it: " + std::string(std::strerror(errno)));
+            struct Closer {
+                int fd;
+                ~Closer() { ::close(fd); }
+            } closer{dfd};
+            sync(dfd, "the directory");
+        }
+#else
+        (void)durability;
+#endif
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const { tracker_file_error(where_, what); }
+#if KEYSPACE_DETAIL_HAS_FSYNC
+    void sync(int fd, const char* what) const {
+        int rc;
+        do rc = ::fsync(fd);
+        while (rc != 0 && errno == EINTR);
+        // EINVAL: this file system cannot sync this kind of file (some cannot sync directories): nothing to wait for.
+        if (rc != 0 && errno != EINVAL) fail(std::string("cannot sync ") + what + ": " + std::strerror(errno));
+        if (tracker_file_sync_observer != nullptr) tracker_file_sync_observer(fd);
+    }
+#endif
+
+    std::filesystem::path target_, dir_, tmp_;
+    std::string where_;
+    std::FILE* file_ = nullptr;
+    bool renamed_ = false;
+};
+
 } // namespace detail
 
-/** Writes t to out in the format above. The IDs written are a Snapshot of t (see Snapshot for what a copy taken
- *  under concurrent writes contains; the count written is the copy's). Throws std::invalid_argument for a
- *  hierarchical tracker, TrackerFileError when the stream fails. */
+/** Writes t to out in the format above (version 2). The IDs written are a Snapshot of t (see Snapshot for what a
+ *  copy taken under concurrent writes contains; the count written is the copy's); cost and size follow the words
+ *  holding IDs. Throws std::invalid_argument for a hierarchical tracker or a prefix over 1 MiB (before writing
+ *  anything), TrackerFileError when the stream fails. */
 inline void save_tracker(const PrefixTracker& t, std::ostream& out) {
-    const Snapshot snap(t); // rejects hierarchical trackers
-    const std::vector<std::uint64_t>& words = snap.words();
-    std::size_t used = words.size();
-    while (used > 0 && words[used - 1] == 0) --used;
-    if (t.prefix().size() > detail::tracker_file_max_prefix)
-        throw std::invalid_argument("save_tracker: the prefix is longer than 1 MiB");
-
-    std::vector<unsigned char> body(t.prefix().size() + 8 * used);
-    std::memcpy(body.data(), t.prefix().data(), t.prefix().size());
-    for (std::size_t w = 0; w < used; ++w) detail::store_le64(body.data() + t.prefix().size() + 8 * w, words[w]);
-
-    std::array<unsigned char, detail::tracker_file_header_size> h{};
-    std::memcpy(h.data(), detail::tracker_file_magic.data(), 8);
-    detail::store_le32(h.data() + 8, detail::tracker_file_version);
-    detail::store_le32(h.data() + 12, t.max_id() ? 1u : 0u);
-    detail::store_le64(h.data() + 16, t.max_id().value_or(0));
-    detail::store_le64(h.data() + 24, used);
-    detail::store_le64(h.data() + 32, snap.count());
-    detail::store_le32(h.data() + 40, static_cast<std::uint32_t>(t.prefix().size()));
-    detail::store_le64(h.data() + 48, detail::checksum64(body));
-    detail::store_le64(h.data() + 56, detail::checksum64(std::span<const unsigned char>(h.data(), 56)));
-
-    out.write(reinterpret_cast<const char*>(h.data()), static_cast<std::streamsize>(h.size()));
-    out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
+    detail::check_savable(t);
+    const Snapshot snap(t);
+    detail::write_tracker_file(snap, t.prefix(), t.max_id(), [&](const unsigned char* p, std::size_t n) {
+        out.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
+    });
     out.flush();
     if (!out) detail::tracker_file_error("", "write failed");
 }
 
-/// Writes t to the file at path: first to `path` + ".tmp", then renamed over path, so a reader never sees a
-/// half-written file. Throws TrackerFileError naming the path when it cannot be written.
-inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& path) {
-    if (t.is_hierarchical())
-        throw std::invalid_argument("save_tracker: hierarchical trackers are not supported (prefix '" + t.prefix() +
-                                    "')");
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) detail::tracker_file_error(" '" + path.string() + "'", "cannot open '" + tmp.string() + "' for writing");
-        try {
-            save_tracker(t, out);
-        } catch (const TrackerFileError&) {
-            out.close();
-            std::remove(tmp.string().c_str());
-            detail::tracker_file_error(" '" + path.string() + "'", "write failed");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.string().c_str());
-        detail::tracker_file_error(" '" + path.string() + "'", "cannot rename the temporary file: " + ec.message());
-    }
+/** Writes t to the file at path, atomically: to a fresh temporary file beside it, then renamed over it; with
+ *  Durability::Durable (default) fsync'ed before the rename and the directory after. Readers never see a partial
+ *  file, concurrent savers never mix, a crash leaves the old file or the new one (see the file comment for each
+ *  case). Throws std::invalid_argument for a hierarchical tracker or a prefix over 1 MiB, before creating
+ *  anything; TrackerFileError naming the path when it cannot be written. On every failure the temporary file is
+ *  removed. */
+inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& path,
+                         Durability durability = Durability::Durable) {
+    detail::check_savable(t);
+    const Snapshot snap(t);
+    detail::TrackerTempFile tmp(path, " '" + path.string() + "'");
+    detail::write_tracker_file(snap, t.prefix(), t.max_id(),
+                               [&](const unsigned char* p, std::size_t n) { tmp.write(p, n); });
+    tmp.commit(durability);
 }
 
-/** Reads a tracker written by save_tracker. Validates everything — magic, version, header checksum, flags,
- *  sizes, the payload checksum, the ID count, IDs below max_id, no trailing bytes — before it builds the tracker,
- *  so on any error nothing is returned and nothing half-loaded exists. Throws TrackerFileError saying what is
- *  wrong (`name` appears in the message). Memory grows with the data actually read, never with a size the
- *  header claims. */
+/** Reads a tracker written by save_tracker (format version 2, or 1 as 0.1.0 wrote it). Validates everything —
+ *  magic, version, header checksum, flags, sizes, the payload checksum, the segments, the ID count, IDs below
+ *  max_id, no trailing bytes — before it builds the tracker, so on any error nothing is returned and nothing
+ *  half-loaded exists. Throws TrackerFileError saying what is wrong (`name` appears in the message). Memory grows
+ *  with the data actually read, never with a size the header claims, nor with the highest ID. */
 [[nodiscard]] inline std::unique_ptr<PrefixTracker> load_tracker(std::istream& in, const std::string& name = {}) {
     const std::string where = name.empty() ? std::string() : " '" + name + "'";
     const auto fail = [&](const std::string& what) { detail::tracker_file_error(where, what); };
@@ -196,26 +361,27 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
     if (got < h.size())
         fail("truncated: the header needs 64 bytes, the file has " + std::to_string(got));
     const std::uint32_t version = detail::load_le32(h.data() + 8);
+    const bool known_version =
+        version >= detail::tracker_file_oldest_version && version <= detail::tracker_file_version;
+    const std::string unsupported = "format version " + std::to_string(version) +
+                                    " is not supported (this build reads versions 1 and 2)";
     if (detail::load_le64(h.data() + 56) != detail::checksum64(std::span<const unsigned char>(h.data(), 56))) {
-        if (version != detail::tracker_file_version)
-            fail("format version " + std::to_string(version) + " is not supported (this build reads version " +
-                 std::to_string(detail::tracker_file_version) + "), or the header is corrupted");
+        if (!known_version) fail(unsupported + ", or the header is corrupted");
         fail("header checksum mismatch: the header is corrupted");
     }
-    if (version != detail::tracker_file_version)
-        fail("format version " + std::to_string(version) + " is not supported (this build reads version " +
-             std::to_string(detail::tracker_file_version) + ")");
+    if (!known_version) fail(unsupported);
     const std::uint32_t flags = detail::load_le32(h.data() + 12);
     const std::uint64_t max_id = detail::load_le64(h.data() + 16);
     const std::uint64_t words = detail::load_le64(h.data() + 24);
     const std::uint64_t id_count = detail::load_le64(h.data() + 32);
     const std::uint32_t prefix_len = detail::load_le32(h.data() + 40);
     const bool bounded = (flags & 1u) != 0;
+    const std::uint64_t max_words = bounded ? (max_id + 63) / 64 : max_supported_id / 64; // ID words allowed
     if ((flags & ~1u) != 0 || detail::load_le32(h.data() + 44) != 0) fail("unknown flags or reserved bits set");
     if (bounded && (max_id == 0 || max_id > max_supported_id))
         fail("max_id " + std::to_string(max_id) + " is outside [1, 2^63]");
     if (words > max_supported_id / 64) fail("payload size " + std::to_string(words) + " words exceeds 2^63 IDs");
-    if (bounded && words > (max_id + 63) / 64) fail("the payload is larger than max_id");
+    if (version == 1 && words > max_words) fail("the payload is larger than max_id");
     if (prefix_len > detail::tracker_file_max_prefix) fail("prefix length above 1 MiB");
 
     detail::Checksum64 sum;
@@ -228,7 +394,6 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
 
     std::vector<std::uint64_t> payload;
     std::vector<unsigned char> chunk;
-    std::uint64_t ones = 0;
     for (std::uint64_t done = 0; done < words;) {
         const std::uint64_t take = std::min<std::uint64_t>(words - done, 1u << 16); // 512 KiB at a time
         chunk.resize(static_cast<std::size_t>(take * 8));
@@ -238,34 +403,73 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
             fail("truncated in the payload: " + std::to_string(done * 8 + n) + " of " + std::to_string(words * 8) +
                  " bytes");
         sum.update(chunk.data(), chunk.size());
-        for (std::uint64_t i = 0; i < take; ++i) {
-            payload.push_back(detail::load_le64(chunk.data() + 8 * i));
-            ones += static_cast<std::uint64_t>(std::popcount(payload.back()));
-        }
+        for (std::uint64_t i = 0; i < take; ++i) payload.push_back(detail::load_le64(chunk.data() + 8 * i));
         done += take;
     }
     if (in.peek() != std::char_traits<char>::eof()) fail("trailing bytes after the payload");
     if (sum.finish() != detail::load_le64(h.data() + 48)) fail("payload checksum mismatch: the prefix or IDs are corrupted");
+
+    // The ID words as segments (first word, offset in payload, word count): version 1 is one segment from word 0.
+    struct Segment {
+        std::uint64_t first, offset, size;
+    };
+    std::vector<Segment> segments;
+    if (version == 1) {
+        if (words != 0) segments.push_back({0, 0, words});
+        if (words != 0 && payload.back() == 0) fail("the last payload word is empty (not written by save_tracker)");
+    } else {
+        std::uint64_t end = 0; // past the previous segment's last word
+        for (std::uint64_t at = 0; at < words;) {
+            if (words - at < 2) fail("a segment header is cut off at payload word " + std::to_string(at));
+            const std::uint64_t first = payload[at], n = payload[at + 1];
+            if (n == 0 || n > words - at - 2)
+                fail("a segment of " + std::to_string(n) + " words at payload word " + std::to_string(at) +
+                     " does not fit the payload");
+            if (first < end)
+                fail("segments overlap or are out of order at word " + std::to_string(first));
+            if (first >= max_words || n > max_words - first)
+                fail(bounded ? "the payload is larger than max_id: a segment ends at word " +
+                                   std::to_string(first + n) + ", max_id " + std::to_string(max_id) + " allows " +
+                                   std::to_string(max_words)
+                             : "a segment reaches beyond 2^63 IDs");
+            if (payload[at + 2] == 0 || payload[at + 1 + n] == 0)
+                fail("a segment starts or ends with an empty word (not written by save_tracker)");
+            segments.push_back({first, at + 2, n});
+            end = first + n;
+            at += 2 + n;
+        }
+    }
+    std::uint64_t ones = 0;
+    for (const Segment& s : segments)
+        for (std::uint64_t k = 0; k < s.size; ++k) ones += static_cast<std::uint64_t>(std::popcount(payload[s.offset + k]));
     if (ones != id_count)
         fail("the payload holds " + std::to_string(ones) + " IDs, the header says " + std::to_string(id_count));
-    if (bounded && words != 0 && max_id % 64 != 0 && words == (max_id + 63) / 64 &&
-        (payload.back() >> (max_id % 64)) != 0)
-        fail("an ID at or above max_id " + std::to_string(max_id));
-    if (words != 0 && payload.back() == 0) fail("the last payload word is empty (not written by save_tracker)");
+    if (bounded && !segments.empty() && max_id % 64 != 0) {
+        const Segment& last = segments.back();
+        if (last.first + last.size == max_words && (payload[last.offset + last.size - 1] >> (max_id % 64)) != 0)
+            fail("an ID at or above max_id " + std::to_string(max_id));
+    }
 
     TrackerConfig config = TrackerConfig::simple(std::move(prefix));
-    if (bounded) config = config.with_max_id(max_id);
-    else config = config.with_initial_capacity(std::max<std::uint64_t>(words * 64, 64));
-    auto t = std::make_unique<PrefixTracker>(config);
-    for (std::uint64_t w = 0; w < words; ++w) {
-        const std::uint64_t m = payload[w];
-        if (m == ~0ull) {
-            t->add_range(w * 64, w * 64 + 64);
-            continue;
-        }
-        for (std::uint64_t bits = m; bits != 0; bits &= bits - 1)
-            t->add(w * 64 + static_cast<std::uint64_t>(std::countr_zero(bits)));
+    if (bounded) {
+        config = config.with_max_id(max_id);
+    } else if (!segments.empty()) { // contiguous memory up front when the IDs are dense enough to fill most of it
+        const std::uint64_t covered = segments.back().first + segments.back().size;
+        if (version == 1 || covered <= 8 * (words + 1)) config = config.with_initial_capacity(covered * 64);
+    } else {
+        config = config.with_initial_capacity(64);
     }
+    auto t = std::make_unique<PrefixTracker>(config);
+    for (const Segment& s : segments)
+        for (std::uint64_t k = 0; k < s.size; ++k) {
+            const std::uint64_t m = payload[s.offset + k], base = (s.first + k) * 64;
+            if (m == ~0ull) {
+                t->add_range(base, base + 64);
+                continue;
+            }
+            for (std::uint64_t bits = m; bits != 0; bits &= bits - 1)
+                t->add(base + static_cast<std::uint64_t>(std::countr_zero(bits)));
+        }
     return t;
 }
 

@@ -39,7 +39,7 @@ public:
     std::uint64_t add_all(WordSource src) {
         std::uint64_t added = 0;
         const std::uint64_t n = src.word_count();
-        for (std::uint64_t w = 0; w < n; ++w)
+        for (std::uint64_t w = src.next_word(0); w < n; w = src.next_word(w + 1))
             for (std::uint64_t m = src.word(w); m != 0; m &= m - 1)
                 added += bits_.set(w * 64 + static_cast<std::uint64_t>(std::countr_zero(m))) ? 1 : 0;
         return added;
@@ -82,13 +82,17 @@ struct Coverage {
     }
 };
 
-/// How many of reference's IDs `other` holds, in one word-parallel pass (each word of each read once).
+/// How many of reference's IDs `other` holds, in one word-parallel pass (each word of each read once; empty
+/// stretches of the reference are skipped, see WordSource::next_word).
 [[nodiscard]] inline Coverage coverage(WordSource reference, WordSource other) noexcept {
     Coverage c;
     const std::uint64_t n = reference.word_count();
-    for (std::uint64_t w = 0; w < n; ++w) {
+    for (std::uint64_t w = reference.next_word(0); w < n; ++w) {
         const std::uint64_t r = reference.word(w);
-        if (r == 0) continue;
+        if (r == 0) {
+            w = reference.next_word(w + 1) - 1;
+            continue;
+        }
         c.reference += static_cast<std::uint64_t>(std::popcount(r));
         c.present += static_cast<std::uint64_t>(std::popcount(r & other.word(w)));
     }
@@ -120,7 +124,10 @@ EraseResult erase_unprotected(PrefixTracker& t, WordSource protect, std::uint64_
         std::uint64_t m = live.word(w);
         if (w == b / 64) m &= ~0ull << (b % 64);
         if (e - w * 64 < 64) m &= (1ull << (e - w * 64)) - 1;
-        if (m == 0) continue;
+        if (m == 0) {
+            w = live.next_word(w + 1) - 1; // skip empty stretches and uncommitted memory
+            continue;
+        }
         const std::uint64_t keep = m & protect.word(w);
         r.spared += static_cast<std::uint64_t>(std::popcount(keep));
         for (m &= ~keep; m != 0 && r.erased < limit; m &= m - 1) {
