@@ -19,6 +19,8 @@ KEYSPACE_BEGIN_NAMESPACE
 /** Progress shared by the continue_write() streams over one range: positions are handed out in runs of 4096.
  *  Standard layout, so a shared region can hold one for every process mapping it. */
 struct WriteCursor {
+    /// Positions handed out per step of `next` (64 words: eight cache lines, so two streams rarely share a line).
+    static constexpr std::uint64_t run_positions = 4096;
     std::uint64_t b = 0, e = 0, sb = 0, se = 0; ///< the range it serves (informational: a shared region records it)
     alignas(cache_line_size) std::atomic<std::uint64_t> next{0};      ///< first 4096-position run not yet handed out
     alignas(cache_line_size) std::atomic<std::uint64_t> overwrite{0}; ///< wrap_around(): blocks handed out in cycles

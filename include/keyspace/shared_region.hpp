@@ -170,8 +170,8 @@ private:
     static_assert(sizeof(Header) <= 256 && sizeof(WriteCursor) <= 1024);
     static constexpr std::size_t cursor_offset = 256;
     static constexpr std::size_t layout_offset = 2048;
-    /// IDs a continue_write() stream takes per step of the shared progress (WriteIter's run of 64 blocks of 64).
-    static constexpr std::uint32_t claim_run_ids = 4096;
+    /// IDs a continue_write() stream takes per step of the shared progress.
+    static constexpr auto claim_run_ids = static_cast<std::uint32_t>(WriteCursor::run_positions);
 
     /// The layout block (see the file comment): what two processes must agree on to share the region.
     struct Layout {
@@ -185,10 +185,10 @@ private:
         static Layout native() noexcept {
             Layout l;
             l.v = {static_cast<std::uint32_t>(fields * 4), 8, static_cast<std::uint32_t>(header_bytes),
-                   static_cast<std::uint32_t>(cursor_offset), static_cast<std::uint32_t>(sizeof(detail::WriteCursor)),
-                   static_cast<std::uint32_t>(offsetof(detail::WriteCursor, b)),
-                   static_cast<std::uint32_t>(offsetof(detail::WriteCursor, next)),
-                   static_cast<std::uint32_t>(offsetof(detail::WriteCursor, overwrite)), claim_run_ids,
+                   static_cast<std::uint32_t>(cursor_offset), static_cast<std::uint32_t>(sizeof(WriteCursor)),
+                   static_cast<std::uint32_t>(offsetof(WriteCursor, b)),
+                   static_cast<std::uint32_t>(offsetof(WriteCursor, next)),
+                   static_cast<std::uint32_t>(offsetof(WriteCursor, overwrite)), claim_run_ids,
                    KEYSPACE_VERSION_MAJOR, KEYSPACE_VERSION_MINOR, KEYSPACE_VERSION_PATCH};
             return l;
         }

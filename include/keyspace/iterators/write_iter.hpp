@@ -110,7 +110,7 @@ private:
                 // 2 threads claimed at 0.84x one thread; with eight-line runs, 1.56x.)
                 if (run_left_ == 0) {
                     // Relaxed: the counter only partitions work; the claims themselves are the atomic RMWs.
-                    constexpr std::uint64_t run_blocks = 64;
+                    constexpr std::uint64_t run_blocks = WriteCursor::run_positions / 64;
                     const std::uint64_t runs = (blocks + run_blocks - 1) / run_blocks;
                     if (shared_->next.load(std::memory_order_relaxed) >= runs) return std::nullopt;
                     const std::uint64_t run = shared_->next.fetch_add(1, std::memory_order_relaxed);
