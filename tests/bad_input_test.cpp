@@ -105,7 +105,7 @@ void check_ignored(PrefixTracker& t, std::initializer_list<std::uint64_t> ids) {
 
 // ---- IDs at the edges ------------------------------------------------------------------------------------------
 
-TEST_CASE("growable bitmap: IDs 0 and 2^63 - 1 work; 2^63 and UINT64_MAX throw on writes and read as absent",
+TEST_CASE("growable bitmap: IDs 0 and 2^63 - 1 work, 2^63 and UINT64_MAX throw on writes and read as absent",
           "[bad-input][bitmap]") {
     AtomicBitmap bm;
     CHECK(bm.set(0));
@@ -147,7 +147,7 @@ TEST_CASE("bitmap capacity beyond 2^63 throws length_error at construction", "[b
     CHECK(empty.count() == 1);
 }
 
-TEST_CASE("fixed bitmap: capacity - 1 works; capacity, 2^63 and UINT64_MAX throw on writes and read as absent",
+TEST_CASE("fixed bitmap: capacity - 1 works, capacity, 2^63 and UINT64_MAX throw on writes and read as absent",
           "[bad-input][bitmap]") {
     FixedAtomicBitmap bm(1000); // rounded up to 1024
     const std::uint64_t cap = bm.capacity();
@@ -183,7 +183,7 @@ TEST_CASE("bounded simple tracker: IDs at or beyond max_id are ignored, never th
     CHECK(t.capacity() == 1000);
 }
 
-TEST_CASE("unbounded simple tracker: 2^63 - 1 is the last ID; 2^63 and UINT64_MAX are ignored",
+TEST_CASE("unbounded simple tracker: 2^63 - 1 is the last ID, 2^63 and UINT64_MAX are ignored",
           "[bad-input][tracker]") {
     PrefixTracker t("k:");
     CHECK(t.add(0));

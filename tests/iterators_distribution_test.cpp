@@ -266,7 +266,7 @@ TEST_CASE("find_prev_set with a lower bound reads nothing below it", "[bitmap]")
     CHECK(bm.find_prev_set(std::numeric_limits<std::uint64_t>::max(), 64) == 5000u);
 }
 
-TEST_CASE("on an unbounded tracker a write stream with a distribution draws over [0, capacity())", "[iter][distribution][write]") {
+TEST_CASE("on an unbounded tracker a write stream with a distribution draws below capacity()", "[iter][distribution][write]") {
     PrefixTracker t(TrackerConfig::simple("u:").with_initial_capacity(4096));
     const auto cap = t.capacity();
     auto w = t.iter().seed(1).distribution(AccessDistribution::uniform()).write();

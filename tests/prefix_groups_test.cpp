@@ -62,7 +62,7 @@ std::vector<Item> take(It& it, std::size_t n) {
 
 // ---- registry and group basics ------------------------------------------------------------------------------------
 
-TEST_CASE("a registry holds bounded trackers by prefix; get returns the one added", "[groups]") {
+TEST_CASE("a registry holds bounded trackers by prefix and get returns the one added", "[groups]") {
     PrefixGroupsTracker groups;
     groups.add(TrackerConfig::simple("user:").with_max_id(1'000'000));
     groups.add(TrackerConfig::simple("session:").with_max_id(100'000));
@@ -78,7 +78,7 @@ TEST_CASE("a registry holds bounded trackers by prefix; get returns the one adde
     CHECK(groups.get("session:")->max_id() == 100'000u);
 }
 
-TEST_CASE("horizontal set_only lists each prefix's keys; a round-robin writer claims across prefixes", "[groups]") {
+TEST_CASE("horizontal set_only lists each prefix's keys and a round-robin writer claims across prefixes", "[groups]") {
     PrefixGroupsTracker groups;
     groups.add(TrackerConfig::simple("a:"));
     groups.add(TrackerConfig::simple("b:"));

@@ -171,7 +171,7 @@ TEST_CASE("a tracker costs little beyond its bits", "[tracker][memory]") {
     CHECK(big.bits().memory_bytes() <= 126'000'000u);
 }
 
-TEST_CASE("layout(), bits() and sub_bitmap() expose each layout's storage; Key members dispatch by mode",
+TEST_CASE("layout(), bits() and sub_bitmap() expose each layout's storage, Key members dispatch by mode",
           "[tracker][hierarchical]") {
     using keyspace::Key;
     using keyspace::TrackerLayout;

@@ -6,6 +6,7 @@
 
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/input_range.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/detail/sub_bitmap_table.hpp>
@@ -75,7 +76,6 @@ namespace detail {
     return 1.0;
 }
 
-[[noreturn]] KEYSPACE_NOINLINE inline void throw_group(const std::string& what) { throw std::invalid_argument(what); }
 
 
 /// The group iterators' common surface: an input range of GroupItem over next().
@@ -343,11 +343,11 @@ public:
     [[nodiscard]] GroupIteratorBuilder prefixes(std::initializer_list<std::string_view> names) const {
         std::vector<std::shared_ptr<PrefixTracker>> keep;
         for (std::string_view n : names) {
-            if (n.empty()) detail::throw_group("GroupIteratorBuilder::prefixes: empty prefix");
+            if (n.empty()) detail::fail_invalid_argument({"GroupIteratorBuilder::prefixes: empty prefix"});
             bool found = false;
             for (const auto& t : *trackers_) found = found || t->prefix() == n;
             if (!found)
-                detail::throw_group("GroupIteratorBuilder::prefixes: unknown prefix '" + std::string(n) + "'");
+                detail::fail_invalid_argument({"GroupIteratorBuilder::prefixes: unknown prefix '", n, "'"});
         }
         for (const auto& t : *trackers_)
             if (std::find(names.begin(), names.end(), std::string_view(t->prefix())) != names.end()) keep.push_back(t);
@@ -357,7 +357,7 @@ public:
     }
     /// Each tracker's IDs [b, e), clamped to its own bounds. b > e throws std::invalid_argument.
     [[nodiscard]] GroupIteratorBuilder range(std::uint64_t b, std::uint64_t e) const {
-        if (b > e) detail::throw_invalid_range("GroupIteratorBuilder::range", b, e);
+        detail::check_range("GroupIteratorBuilder::range", b, e);
         return with([b, e](auto& c) { c.range_ = std::pair{b, e}; });
     }
     [[nodiscard]] GroupIteratorBuilder seed(std::uint64_t s) const { return with([s](auto& c) { c.seed_ = s; }); }
@@ -402,7 +402,8 @@ public:
     /// Claims absent keys by policy (see GroupWriteIter). set_only() or distribution() throws std::invalid_argument.
     [[nodiscard]] GroupWriteIter write(ClaimPolicy policy) const {
         if (filter_ == detail::Filter::SetOnly)
-            detail::throw_group("GroupIteratorBuilder::write: write streams claim absent keys; set_only() does not apply");
+            detail::fail_invalid_argument(
+                {"GroupIteratorBuilder::write: write streams claim absent keys; set_only() does not apply"});
         no_distribution("write()");
         std::vector<WriteIter> writers;
         writers.reserve(trackers_->size());
@@ -462,8 +463,7 @@ private:
     /// The one check of the rule "distribution() is for random().build()" (every other terminal calls it).
     void no_distribution(const char* terminal) const {
         if (distribution_)
-            detail::throw_group(std::string("GroupIteratorBuilder: distribution() works only with random(), not ") +
-                                terminal);
+            detail::fail_invalid_argument({"GroupIteratorBuilder: distribution() works only with random(), not ", terminal});
     }
     [[nodiscard]] IteratorBuilder tracker_builder(PrefixTracker& t) const {
         IteratorBuilder b = t.iter();

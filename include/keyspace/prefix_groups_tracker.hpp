@@ -5,6 +5,7 @@
 
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/group_iterators.hpp>
 #include <keyspace/prefix_tracker.hpp>
 
@@ -203,7 +204,7 @@ private:
         : defaults_(std::move(defaults)), table_(new GroupTable(initial_capacity)) {}
 
     static void check_prefix(const char* fn, std::string_view prefix) {
-        if (prefix.empty()) detail::throw_group(std::string(fn) + ": the prefix must not be empty");
+        if (prefix.empty()) detail::fail_invalid_argument({fn, ": the prefix must not be empty"});
     }
 
     [[nodiscard]] TrackerConfig config_for(std::string prefix) const {

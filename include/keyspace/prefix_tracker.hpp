@@ -6,6 +6,7 @@
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/storage.hpp>
 #include <keyspace/detail/sub_bitmap_table.hpp>
 #include <keyspace/detail/thread_counter.hpp>
@@ -18,7 +19,6 @@
 #include <cstdint>   // for std::uint64_t
 #include <memory>    // for std::unique_ptr, std::shared_ptr
 #include <optional>  // for std::optional
-#include <stdexcept> // for std::logic_error
 #include <string>    // for std::string
 #include <utility>   // for std::move
 
@@ -275,9 +275,8 @@ private:
         if (c.is_hierarchical() && c.max_sub_id()) {
             const std::uint64_t k = *c.max_sub_id();
             if (c.max_id() && *c.max_id() > max_supported_id / k)
-                detail::throw_invalid_argument(("PrefixTracker: max_id * max_sub_id (" + std::to_string(*c.max_id()) +
-                                                " * " + std::to_string(k) + ") exceeds 2^63")
-                                                   .c_str());
+                detail::fail_invalid_argument(
+                    {"PrefixTracker: max_id * max_sub_id (", *c.max_id(), " * ", k, ") exceeds 2^63"});
             // Unbounded: the initial capacity only, not one whole row (max_sub_id can be up to 2^63 bits, and the
             // first 2^31 of a capacity are allocated eagerly and scanned by id_exists).
             return c.max_id() ? *c.max_id() * k : c.initial_capacity();
@@ -304,12 +303,10 @@ private:
             throw_mode(fn, "a hierarchical");
     }
     [[noreturn]] KEYSPACE_NOINLINE void throw_mode(const char* fn, const char* mode) const {
-        throw std::logic_error(std::string("PrefixTracker::") + fn + " needs " + mode + " tracker; '" + prefix() +
-                               "' is " + (is_hierarchical() ? "hierarchical" : "simple"));
+        detail::fail_logic_error({"PrefixTracker::", fn, " needs ", mode, " tracker; '", prefix(), "' is ",
+                                  is_hierarchical() ? "hierarchical" : "simple"});
     }
-    static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) {
-        if (b > e) detail::throw_invalid_range(fn, b, e);
-    }
+    static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) { detail::check_range(fn, b, e); }
 
     SubBitmap& sub_bitmap_for_write(std::uint64_t id) {
         // The IDs that own a sub-bitmap are marked in bits_ (lets iterators skip the others) before the bitmap is
@@ -322,5 +319,18 @@ private:
     std::unique_ptr<DynamicPairs> pairs_; // table layout only
     std::unique_ptr<IterationState> iteration_;
 };
+
+namespace detail {
+
+/// The rule of the pieces that read a tracker's IDs as one bitmap (snapshots, saves, shapes, op streams): simple
+/// trackers only. Returns t.
+template <class Tracker> // PrefixTracker or const PrefixTracker
+Tracker& require_simple(Tracker& t, const char* where) {
+    if (t.is_hierarchical()) [[unlikely]]
+        fail_invalid_argument({where, ": hierarchical trackers are not supported (prefix '", t.prefix(), "')"});
+    return t;
+}
+
+} // namespace detail
 
 KEYSPACE_END_NAMESPACE

@@ -63,6 +63,8 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
+#include <keyspace/errors.hpp>
 #include <keyspace/iterators.hpp> // the trackers it opens are iterated, claimed from, erased
 #include <keyspace/prefix_tracker.hpp>
 
@@ -91,11 +93,9 @@
 
 KEYSPACE_BEGIN_NAMESPACE
 
-/** A shared region could not be created or opened: the message names the region and the reason. */
-class region_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+/// A shared region that cannot be created or opened, or does not match: the library's one I/O error type
+/// (keyspace::IoError, <keyspace/errors.hpp>), under the name this header has always used.
+using region_error = IoError;
 
 /** Creates, opens and removes shared keyspaces (see the file comment). */
 class SharedKeyspace {
@@ -149,14 +149,13 @@ private:
 
     static void check_config(const TrackerConfig& c) {
         if (c.is_hierarchical())
-            detail::throw_invalid_argument("SharedKeyspace: only simple-mode trackers can be shared");
+            detail::fail_invalid_argument({"SharedKeyspace: only simple-mode trackers can be shared"});
         if (!c.max_id() || *c.max_id() == 0)
-            detail::throw_invalid_argument("SharedKeyspace: the config needs with_max_id(n), n >= 1");
+            detail::fail_invalid_argument({"SharedKeyspace: the config needs with_max_id(n), n >= 1"});
         if (c.prefix().size() > max_prefix_bytes)
-            detail::throw_invalid_argument(("SharedKeyspace: prefix longer than " + std::to_string(max_prefix_bytes) +
-                                            " bytes").c_str());
+            detail::fail_invalid_argument({"SharedKeyspace: prefix longer than ", max_prefix_bytes, " bytes"});
         if constexpr (std::endian::native != std::endian::little)
-            detail::throw_invalid_argument("SharedKeyspace: the region format is little-endian; this host is not");
+            detail::fail_invalid_argument({"SharedKeyspace: the region format is little-endian; this host is not"});
     }
 
 #if KEYSPACE_HAS_SHARED_REGION
@@ -229,7 +228,7 @@ private:
     };
 
     [[noreturn]] static void fail(const std::string& name, const std::string& why) {
-        throw region_error("keyspace shared region '" + name + "': " + why);
+        detail::fail_io({"keyspace shared region '", name, "': ", why});
     }
     [[noreturn]] static void fail_errno(const std::string& name, const char* what) {
         fail(name, std::string(what) + ": " + std::strerror(errno));
@@ -243,7 +242,7 @@ private:
     static std::shared_ptr<PrefixTracker> open_region(const std::string& name, const TrackerConfig& config,
                                                       Backing backing, Mode mode) {
         if (backing == Backing::SharedMemory && (name.size() < 2 || name[0] != '/' || name.find('/', 1) != std::string::npos))
-            detail::throw_invalid_argument("SharedKeyspace: a shared-memory name is '/name' with no other '/'");
+            detail::fail_invalid_argument({"SharedKeyspace: a shared-memory name is '/name' with no other '/'"});
         if (mode != Mode::Open) {
             const int fd = open_fd(name, backing, O_RDWR | O_CREAT | O_EXCL);
             if (fd >= 0) return create_in(name, Fd(fd), config, backing);
@@ -351,7 +350,7 @@ private:
         return std::shared_ptr<PrefixTracker>(new PrefixTracker(config, std::move(view))); // a private constructor
     }
 #else
-    [[noreturn]] static void unsupported() { throw region_error("keyspace shared regions: not supported on this platform"); }
+    [[noreturn]] static void unsupported() { detail::fail_io({"keyspace shared regions: not supported on this platform"}); }
     static std::shared_ptr<PrefixTracker> open_region(const std::string&, const TrackerConfig&, Backing, Mode) {
         unsupported();
     }

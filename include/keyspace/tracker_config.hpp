@@ -4,10 +4,11 @@
 
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/errors.hpp>
 
 #include <cstdint>  // for std::uint64_t
 #include <optional> // for std::optional
-#include <string>   // for std::string, std::to_string
+#include <string>   // for std::string
 #include <utility>  // for std::move
 
 KEYSPACE_BEGIN_NAMESPACE
@@ -26,8 +27,7 @@ public:
     /// IDs are [0, max_id). 1 <= max_id <= max_supported_id.
     [[nodiscard]] TrackerConfig with_max_id(std::uint64_t max_id) const {
         if (max_id == 0 || max_id > max_supported_id)
-            detail::throw_invalid_argument(("TrackerConfig::with_max_id: max_id must be in [1, 2^63], got " +
-                                            std::to_string(max_id)).c_str());
+            detail::fail_invalid_argument({"TrackerConfig::with_max_id: max_id must be in [1, 2^63], got ", max_id});
         TrackerConfig c = *this;
         c.max_id_ = max_id;
         return c;
@@ -36,10 +36,10 @@ public:
     /// what exists costs. 1 <= max_sub_id <= max_supported_id.
     [[nodiscard]] TrackerConfig with_max_sub_id(std::uint64_t max_sub_id) const {
         if (!hierarchical_)
-            detail::throw_invalid_argument("TrackerConfig::with_max_sub_id: only a hierarchical config has sub-IDs");
+            detail::fail_invalid_argument({"TrackerConfig::with_max_sub_id: only a hierarchical config has sub-IDs"});
         if (max_sub_id == 0 || max_sub_id > max_supported_id)
-            detail::throw_invalid_argument(("TrackerConfig::with_max_sub_id: max_sub_id must be in [1, 2^63], got " +
-                                            std::to_string(max_sub_id)).c_str());
+            detail::fail_invalid_argument(
+                {"TrackerConfig::with_max_sub_id: max_sub_id must be in [1, 2^63], got ", max_sub_id});
         TrackerConfig c = *this;
         c.max_sub_id_ = max_sub_id;
         return c;
@@ -47,8 +47,7 @@ public:
     /// Bits allocated up front (default 4096; a bounded simple tracker allocates max_id bits whatever this says).
     [[nodiscard]] TrackerConfig with_initial_capacity(std::uint64_t bits) const {
         if (bits > max_supported_id)
-            detail::throw_invalid_argument(("TrackerConfig::with_initial_capacity: bits must be at most 2^63, got " +
-                                            std::to_string(bits)).c_str());
+            detail::fail_invalid_argument({"TrackerConfig::with_initial_capacity: bits must be at most 2^63, got ", bits});
         TrackerConfig c = *this;
         c.initial_capacity_ = bits;
         return c;

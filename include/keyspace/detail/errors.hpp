@@ -7,12 +7,13 @@
  *  - std::invalid_argument: a bad argument, rejected where it enters (builders, constructors, parsers);
  *  - std::logic_error: a call that does not apply to this object (a pair member on a simple tracker);
  *  - std::length_error: a write beyond a fixed capacity, an ID at or beyond 2^63;
- *  - keyspace::Error (a std::runtime_error, <keyspace/errors.hpp>): what the outside world refused (a file, a
+ *  - keyspace::IoError (a std::runtime_error, <keyspace/errors.hpp>): what the outside world refused (a file, a
  *    shared region).
  *  Built with -fno-exceptions, each of them writes "keyspace: <message>" to stderr and aborts instead. */
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/errors.hpp>
 
 #include <charconv>         // for std::to_chars
 #include <cstdio>           // for std::fputs, stderr
@@ -98,6 +99,28 @@ template <class E>
 [[noreturn]] KEYSPACE_NOINLINE inline void fail_logic_error(Message parts) { raise<std::logic_error>(parts); }
 /// std::length_error: beyond a fixed capacity or the supported ID range.
 [[noreturn]] KEYSPACE_NOINLINE inline void fail_length_error(Message parts) { raise<std::length_error>(parts); }
+/// keyspace::IoError: a file or a shared region refused.
+[[noreturn]] KEYSPACE_NOINLINE inline void fail_io(Message parts) { raise<IoError>(parts); }
+
+// ---- rules checked in more than one place: one check, one message ------------------------------------------------
+
+/// b <= e for a half-open range [b, e).
+inline void check_range(const char* where, std::uint64_t b, std::uint64_t e) {
+    if (b > e) [[unlikely]]
+        fail_invalid_argument({where, ": begin (", b, ") is greater than end (", e, ")"});
+}
+/// A probability: 0 <= p <= 1 (NaN fails the comparison).
+inline void check_probability(const char* where, const char* name, double p) {
+    if (!(p >= 0.0 && p <= 1.0)) [[unlikely]]
+        fail_invalid_argument({where, ": ", name, " must be in [0, 1], got ", p});
+}
+/// The i-th of n slices or partitions: n >= 1 and i < n.
+inline void check_slice(const char* where, std::uint64_t i, std::uint64_t n) {
+    if (n == 0) [[unlikely]]
+        fail_invalid_argument({where, ": n must be at least 1, got 0"});
+    if (i >= n) [[unlikely]]
+        fail_invalid_argument({where, ": i must be below n, got i = ", i, ", n = ", n});
+}
 
 } // namespace detail
 KEYSPACE_END_NAMESPACE

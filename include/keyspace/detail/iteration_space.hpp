@@ -11,24 +11,16 @@
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/errors.hpp> // for check_slice, used by every builder
 #include <keyspace/key.hpp>
 #include <keyspace/prefix_tracker.hpp>
 
 #include <algorithm> // for std::min
 #include <bit>       // for std::countr_zero
 #include <cstdint>   // for std::uint64_t, std::uint8_t
-#include <string>    // for std::string, std::to_string
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
-
-/// The rule of slice(i, n) and partition(i, n), for trackers and groups alike: n >= 1 and i < n.
-inline void check_slice(const char* fn, std::uint64_t i, std::uint64_t n) {
-    if (n == 0) throw_invalid_argument((std::string(fn) + ": n must be at least 1, got 0").c_str());
-    if (i >= n)
-        throw_invalid_argument((std::string(fn) + ": i must be below n, got i = " + std::to_string(i) +
-                                ", n = " + std::to_string(n)).c_str());
-}
 
 /// Which keys an iterator yields.
 enum class Filter : std::uint8_t { All, SetOnly, UnsetOnly };

@@ -1,40 +1,28 @@
 /** @file keyspace/detail/sampling_common.hpp
  *  What every sampler shares: the argument checks (each rejects a bad value where it enters, a constructor or a
- *  factory, with std::invalid_argument naming the function, the argument and its value; the throws stay out of
- *  line) and the conversion of a double to a rank. */
+ *  factory, with std::invalid_argument naming the function, the argument and its value, through detail/errors.hpp)
+ *  and the conversion of a double to a rank. */
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 
-#include <charconv>     // for std::to_chars (shortest round-trip form of a double)
-#include <cmath>        // for std::isfinite
-#include <cstdint>      // for std::uint64_t
-#include <stdexcept>    // for std::invalid_argument
-#include <string>       // for std::string, std::to_string
-#include <system_error> // for std::errc
+#include <cmath>   // for std::isfinite
+#include <cstdint> // for std::uint64_t
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
 
-/// "<where>: <name> must be <requirement>, got <value>".
-[[noreturn]] KEYSPACE_NOINLINE inline void throw_bad_sampling_argument(const char* where, const char* name,
-                                                                       const char* requirement, double value) {
-    char text[32];
-    const auto [end, ec] = std::to_chars(text, text + sizeof text, value);
-    const std::string shown = ec == std::errc{} ? std::string(text, end) : std::to_string(value);
-    throw std::invalid_argument(std::string(where) + ": " + name + " must be " + requirement + ", got " + shown);
-}
-
-[[noreturn]] KEYSPACE_NOINLINE inline void throw_bad_sampling_size(const char* where, const char* name,
-                                                                   const char* requirement, std::uint64_t value) {
-    throw std::invalid_argument(std::string(where) + ": " + name + " must be " + requirement + ", got " +
-                                std::to_string(value));
+/// "<where>: <name> must be <requirement>, got <value>": the sampling layer's one message shape.
+[[noreturn]] inline void throw_bad_sampling_argument(const char* where, const char* name, const char* requirement,
+                                                     MessagePart value) {
+    fail_invalid_argument({where, ": ", name, " must be ", requirement, ", got ", value});
 }
 
 /// The size of a rank range: n >= 1.
 inline void check_sampling_n(const char* where, std::uint64_t n) {
     if (n == 0) [[unlikely]]
-        throw_bad_sampling_size(where, "n", "at least 1", n);
+        throw_bad_sampling_argument(where, "n", "at least 1", n);
 }
 
 /// A Zipf exponent: finite and >= 0 (NaN fails the comparison).
@@ -47,12 +35,6 @@ inline void check_skew(const char* where, double skew) {
 inline void check_pct(const char* where, const char* name, double pct) {
     if (!(pct > 0.0 && pct <= 1.0)) [[unlikely]]
         throw_bad_sampling_argument(where, name, "in (0, 1]", pct);
-}
-
-/// A probability: in [0, 1].
-inline void check_prob(const char* where, const char* name, double p) {
-    if (!(p >= 0.0 && p <= 1.0)) [[unlikely]]
-        throw_bad_sampling_argument(where, name, "in [0, 1]", p);
 }
 
 /// A position in the range, as a fraction: in [0, 1].

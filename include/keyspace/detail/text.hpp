@@ -3,6 +3,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 
 #include <stdexcept>   // for std::invalid_argument
 #include <string>      // for std::string
@@ -21,8 +22,7 @@ namespace detail {
 /// Throws std::invalid_argument("<where>: in '<text>', the item '<item>' <what>").
 [[noreturn]] inline void throw_bad_list_item(const char* where, std::string_view text, std::string_view item,
                                              const char* what) {
-    throw std::invalid_argument(std::string(where) + ": in '" + std::string(text) + "', the item '" +
-                                std::string(item) + "' " + what);
+    fail_invalid_argument({where, ": in '", text, "', the item '", item, "' ", what});
 }
 
 } // namespace detail

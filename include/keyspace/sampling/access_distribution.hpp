@@ -103,14 +103,14 @@ public:
     /// hot_pct ∉ (0, 1] or hot_prob ∉ [0, 1] throws std::invalid_argument.
     [[nodiscard]] static AccessDistribution hotspot(double hot_pct, double hot_prob) {
         detail::check_pct("AccessDistribution::hotspot", "hot_pct", hot_pct);
-        detail::check_prob("AccessDistribution::hotspot", "hot_prob", hot_prob);
+        detail::check_probability("AccessDistribution::hotspot", "hot_prob", hot_prob);
         return {Kind::Hotspot, hot_pct, hot_prob, false};
     }
     /// hotspot-shaped over recency ranks (rank 0 = most recent).
     /// recent_pct ∉ (0, 1] or recent_prob ∉ [0, 1] throws std::invalid_argument.
     [[nodiscard]] static AccessDistribution latest(double recent_pct, double recent_prob) {
         detail::check_pct("AccessDistribution::latest", "recent_pct", recent_pct);
-        detail::check_prob("AccessDistribution::latest", "recent_prob", recent_prob);
+        detail::check_probability("AccessDistribution::latest", "recent_prob", recent_prob);
         return {Kind::Latest, recent_pct, recent_prob, false};
     }
     /// Zipf over recency ranks (YCSB's latest uses skew 0.99). skew < 0, infinite or NaN throws.

@@ -80,7 +80,7 @@ public:
         static detail::HotColdSets checked(std::uint64_t n, double hot_pct, double hot_prob) {
             detail::check_sampling_n("HotspotDistribution", n);
             detail::check_pct("HotspotDistribution", "hot_pct", hot_pct);
-            detail::check_prob("HotspotDistribution", "hot_prob", hot_prob);
+            detail::check_probability("HotspotDistribution", "hot_prob", hot_prob);
             return {n, hot_pct, hot_prob};
         }
         detail::HotColdSets sets_;

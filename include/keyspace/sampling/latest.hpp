@@ -47,7 +47,7 @@ public:
         static detail::HotColdSets checked(std::uint64_t n, double recent_pct, double recent_prob) {
             detail::check_sampling_n("LatestDistribution", n);
             detail::check_pct("LatestDistribution", "recent_pct", recent_pct);
-            detail::check_prob("LatestDistribution", "recent_prob", recent_prob);
+            detail::check_probability("LatestDistribution", "recent_prob", recent_prob);
             return {n, recent_pct, recent_prob};
         }
         detail::HotColdSets sets_;

@@ -41,14 +41,14 @@ public:
     }
     /// Keep each key with probability p, p in [0, 1]; NaN or outside throws std::invalid_argument.
     [[nodiscard]] SamplingConfig with_sample(double p) const {
-        detail::check_prob("SamplingConfig::with_sample", "p", p);
+        detail::check_probability("SamplingConfig::with_sample", "p", p);
         SamplingConfig c = *this;
         c.sample_ = p;
         return c;
     }
     /// Each draw is a set key with probability r, an unset one otherwise, r in [0, 1]; NaN or outside throws.
     [[nodiscard]] SamplingConfig with_mixed_ratio(double r) const {
-        detail::check_prob("SamplingConfig::with_mixed_ratio", "r", r);
+        detail::check_probability("SamplingConfig::with_mixed_ratio", "r", r);
         SamplingConfig c = *this;
         c.mixed_ratio_ = r;
         return c;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/text.hpp>
 #include <keyspace/toolkit/key_format.hpp>
 
@@ -93,8 +94,7 @@ public:
     /// Adds the slots [b, e) (half-open). Throws std::invalid_argument when b > e or e > 16384.
     SlotSet& add_range(std::uint32_t b, std::uint32_t e) {
         if (b > e || e > cluster_slot_count)
-            throw std::invalid_argument("SlotSet::add_range: [" + std::to_string(b) + ", " + std::to_string(e) +
-                                        ") is not a range of slots in [0, 16384)");
+            detail::fail_invalid_argument({"SlotSet::add_range: [", b, ", ", e, ") is not a range of slots in [0, 16384)"});
         for (std::uint32_t s = b; s < e; ++s) words_[s >> 6] |= 1ull << (s & 63);
         return *this;
     }
@@ -177,7 +177,7 @@ private:
             if (!have[s]) have[s] = true, tags_[s] = t, ++filled;
         }
         if (filled != cluster_slot_count) // cannot happen: checked by the tests; guards a change of alphabet
-            throw std::logic_error("SlotTags: the 3-character tags do not cover every slot");
+            detail::fail_logic_error({"SlotTags: the 3-character tags do not cover every slot"});
     }
     std::array<std::array<char, tag_size>, cluster_slot_count> tags_{};
 };
@@ -262,9 +262,7 @@ public:
 private:
     SlotIds(const SlotSet& slots, std::uint64_t b, std::uint64_t e, const KeyFormatter* fmt)
         : slots_(slots), pos_(b), e_(e), fmt_(fmt) {
-        if (b > e)
-            throw std::invalid_argument("SlotIds: range [" + std::to_string(b) + ", " + std::to_string(e) +
-                                        ") has begin > end");
+        detail::check_range("SlotIds", b, e);
     }
     std::optional<std::uint64_t> finish() noexcept {
         pos_ = e_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/text.hpp>
 #include <keyspace/detail/random_bits.hpp>
 #include <keyspace/iterators.hpp>
@@ -50,12 +51,12 @@ public:
         double total = 0;
         for (std::size_t k = 0; k < op_count; ++k) {
             if (!(w_[k] >= 0) || !std::isfinite(w_[k]))
-                throw std::invalid_argument("OpMix: the weight of " + std::string(op_name(static_cast<Op>(k))) +
-                                            " must be finite and >= 0, got " + std::to_string(w_[k]));
+                detail::fail_invalid_argument(
+                    {"OpMix: the weight of ", op_name(static_cast<Op>(k)), " must be finite and >= 0, got ", w_[k]});
             total += w_[k];
         }
         if (!(total > 0) || !std::isfinite(total))
-            throw std::invalid_argument("OpMix: the weights must have a positive finite sum");
+            detail::fail_invalid_argument({"OpMix: the weights must have a positive finite sum"});
         double cum = 0;
         for (std::size_t k = 0; k < op_count; ++k) w_[k] /= total;
         for (std::size_t k = 0; k + 1 < op_count; ++k) {
@@ -95,7 +96,7 @@ public:
         }
         double total = 0;
         for (const double x : w) total += x;
-        if (!(total > 0)) throw std::invalid_argument("OpMix::parse: the weights in '" + std::string(text) + "' sum to 0");
+        if (!(total > 0)) detail::fail_invalid_argument({"OpMix::parse: the weights in '", text, "' sum to 0"});
         return OpMix(w[0], w[1], w[2], w[3]);
     }
 
@@ -209,12 +210,7 @@ public:
     [[nodiscard]] bool holds_eraser() const noexcept { return eraser_.has_value(); }
 
 private:
-    static PrefixTracker& simple(PrefixTracker& t) {
-        if (t.is_hierarchical())
-            throw std::invalid_argument("OpStream: hierarchical trackers are not supported (prefix '" + t.prefix() +
-                                        "')");
-        return t;
-    }
+    static PrefixTracker& simple(PrefixTracker& t) { return detail::require_simple(t, "OpStream"); }
     static RandomIter existing_of(const PrefixTracker& t, std::uint64_t seed) {
         return t.iter().mixed_ratio(1.0).seed(seed).random();
     }

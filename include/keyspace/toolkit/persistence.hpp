@@ -54,6 +54,8 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
+#include <keyspace/errors.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/toolkit/snapshot.hpp>
 
@@ -89,11 +91,9 @@
 
 KEYSPACE_BEGIN_NAMESPACE
 
-/// A tracker file that cannot be read or written: missing, truncated, corrupted, of another version.
-class TrackerFileError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+/// A tracker file that cannot be read or written: missing, truncated, corrupted, of another version. The library's
+/// one I/O error type (keyspace::IoError, <keyspace/errors.hpp>), under the name this header has always used.
+using TrackerFileError = IoError;
 
 /** What save_tracker(t, path) waits for before it returns (see the file comment).
  *  - Durable: the file and then its directory are fsync'ed: the saved file survives a machine crash or power loss
@@ -167,17 +167,14 @@ private:
 }
 
 [[noreturn]] inline void tracker_file_error(const std::string& where, const std::string& what) {
-    throw TrackerFileError("keyspace: tracker file" + where + ": " + what);
+    fail_io({"keyspace: tracker file", where, ": ", what});
 }
 
 /// What save_tracker refuses, checked before it copies or creates anything.
 inline void check_savable(const PrefixTracker& t) {
-    if (t.is_hierarchical())
-        throw std::invalid_argument("save_tracker: hierarchical trackers are not supported (prefix '" + t.prefix() +
-                                    "')");
+    require_simple(t, "save_tracker");
     if (t.prefix().size() > tracker_file_max_prefix)
-        throw std::invalid_argument("save_tracker: the prefix is longer than 1 MiB (" +
-                                    std::to_string(t.prefix().size()) + " bytes)");
+        fail_invalid_argument({"save_tracker: the prefix is longer than 1 MiB (", t.prefix().size(), " bytes)"});
 }
 
 /// Writes the version-2 file of snap through sink(const unsigned char*, std::size_t), a piece at a time (the

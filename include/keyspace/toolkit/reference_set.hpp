@@ -5,6 +5,7 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/toolkit/snapshot.hpp>
 
@@ -77,7 +78,7 @@ struct Coverage {
     /// the comparison where possible). Throws std::invalid_argument unless 0 <= fraction <= 1.
     [[nodiscard]] bool at_least(double f) const {
         if (!(f >= 0 && f <= 1))
-            throw std::invalid_argument("Coverage::at_least: fraction must be in [0, 1], got " + std::to_string(f));
+            detail::fail_invalid_argument({"Coverage::at_least: fraction must be in [0, 1], got ", f});
         return static_cast<long double>(present) >= static_cast<long double>(f) * static_cast<long double>(reference);
     }
 };
@@ -115,9 +116,7 @@ template <class F>
 EraseResult erase_unprotected(PrefixTracker& t, WordSource protect, std::uint64_t b, std::uint64_t e,
                               std::uint64_t limit, F&& on_erased) {
     const WordSource live(t); // rejects hierarchical trackers
-    if (b > e)
-        throw std::invalid_argument("erase_unprotected: range [" + std::to_string(b) + ", " + std::to_string(e) +
-                                    ") has begin > end");
+    detail::check_range("erase_unprotected", b, e);
     EraseResult r;
     const std::uint64_t words = live.word_count();
     for (std::uint64_t w = b / 64; w < words && w * 64 < e && r.erased < limit; ++w) {

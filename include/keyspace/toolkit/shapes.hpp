@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/sampling/rng.hpp>
 
@@ -38,13 +39,13 @@ public:
     }
     /// Throws std::invalid_argument when run == 0.
     [[nodiscard]] static Shape clustered(std::uint64_t run, std::uint64_t gap) {
-        if (run == 0) throw std::invalid_argument("Shape::clustered: run must be > 0");
-        if (gap > ~0ull - run) throw std::invalid_argument("Shape::clustered: run + gap overflows");
+        if (run == 0) detail::fail_invalid_argument({"Shape::clustered: run must be > 0"});
+        if (gap > ~0ull - run) detail::fail_invalid_argument({"Shape::clustered: run + gap overflows"});
         return Shape(Kind::Clustered, 0, 0, run, gap);
     }
     /// Throws std::invalid_argument when stride == 0.
     [[nodiscard]] static Shape alternating(std::uint64_t stride) {
-        if (stride == 0) throw std::invalid_argument("Shape::alternating: stride must be > 0");
+        if (stride == 0) detail::fail_invalid_argument({"Shape::alternating: stride must be > 0"});
         return Shape(Kind::Alternating, 0, 0, stride, 0);
     }
     /// Throws std::invalid_argument unless 0 <= min_density <= max_density <= 1.
@@ -52,8 +53,8 @@ public:
         check_unit("aged: min_density", min_density);
         check_unit("aged: max_density", max_density);
         if (min_density > max_density)
-            throw std::invalid_argument("Shape::aged: min_density " + std::to_string(min_density) +
-                                        " exceeds max_density " + std::to_string(max_density));
+            detail::fail_invalid_argument(
+                {"Shape::aged: min_density ", min_density, " exceeds max_density ", max_density});
         return Shape(Kind::Aged, min_density, max_density, 0, 0);
     }
     /// Throws std::invalid_argument unless 0 <= hole_fraction <= 1.
@@ -104,12 +105,8 @@ public:
     /// were added (IDs already present are not counted). Throws std::invalid_argument when b > e or the tracker is
     /// hierarchical. Thread-safe like the tracker's add().
     std::uint64_t apply(PrefixTracker& tracker, std::uint64_t b, std::uint64_t e, std::uint64_t seed = 0) const {
-        if (tracker.is_hierarchical())
-            throw std::invalid_argument("Shape::apply: hierarchical trackers are not supported (prefix '" +
-                                        tracker.prefix() + "')");
-        if (b > e)
-            throw std::invalid_argument("Shape::apply: range [" + std::to_string(b) + ", " + std::to_string(e) +
-                                        ") has begin > end");
+        detail::require_simple(tracker, "Shape::apply");
+        detail::check_range("Shape::apply", b, e);
         const std::uint64_t n = e - b;
         std::uint64_t added = 0;
         if (kind_ == Kind::Clustered) {
@@ -136,8 +133,7 @@ private:
         : kind_(k), a_(a), b_(b), run_(run), gap_(gap) {}
 
     static void check_unit(const char* what, double v) {
-        if (!(v >= 0 && v <= 1)) throw std::invalid_argument(std::string("Shape::") + what + " must be in [0, 1], got " +
-                                                             std::to_string(v));
+        if (!(v >= 0 && v <= 1)) detail::fail_invalid_argument({"Shape::", what, " must be in [0, 1], got ", v});
     }
     /// True with probability p, decided by a hash of (seed, id).
     static bool coin(std::uint64_t seed, std::uint64_t id, double p) noexcept {

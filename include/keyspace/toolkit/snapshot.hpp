@@ -67,10 +67,7 @@ private:
     [[nodiscard]] inline std::uint64_t committed_words() const noexcept;
 
     static const AtomicBitmap& checked(const PrefixTracker& t) {
-        if (t.is_hierarchical())
-            throw std::invalid_argument("keyspace toolkit: hierarchical trackers are not supported (prefix '" +
-                                        t.prefix() + "')");
-        return t.bits();
+        return detail::require_simple(t, "keyspace toolkit").bits();
     }
     const AtomicBitmap* live_;
     const Snapshot* snap_;
