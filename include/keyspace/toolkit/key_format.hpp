@@ -12,6 +12,7 @@
 #include <stdexcept>   // for std::invalid_argument
 #include <string>      // for std::string, std::to_string
 #include <string_view> // for std::string_view
+#include <utility>     // for std::move
 
 KEYSPACE_BEGIN_NAMESPACE
 
@@ -100,20 +101,34 @@ inline constexpr std::uint64_t pow10_table[20] = {1ull,
  *  - parse() takes a key back to (prefix, tag, id), e.g. to rebuild a tracker from a server's SCAN output.
  *  - The tag: the formatter's own tag (constructor) or one given per call (format(id, tag, out), e.g. from
  *    SlotTags, which spreads IDs over cluster slots). Tags may not contain `{` or `}`.
+ *  - The separator may be empty: `KeyFormatter("f", "", "", 4)` renders `f0042`.
+ *  - From a tracker: trackers name their keys by the whole prefix (`"user:"`, keys `user:<id>`), while the
+ *    constructor takes the prefix and the separator apart (`KeyFormatter("user")` renders `user:…`, so
+ *    `KeyFormatter(tracker.prefix())` would render `user::…`). for_prefix(tracker.prefix()) takes the whole prefix
+ *    as-is, with no separator: its keys are exactly the prefix followed by the digits.
  *  Thread safety: a KeyFormatter is immutable after construction; every const member may be called concurrently. */
 class KeyFormatter {
 public:
     static constexpr unsigned default_width = 12;
     static constexpr unsigned max_width = 20; // 2^64 - 1 has 20 digits
 
-    /// Throws std::invalid_argument for a width outside 1..20, a tag containing `{` or `}`, or an empty separator.
+    /// Keys `prefix` + `{hash_tag}` (when not empty) + `separator` (may be empty) + the ID.
+    /// Throws std::invalid_argument for a width outside 1..20 or a tag containing `{` or `}`.
     explicit KeyFormatter(std::string prefix, std::string hash_tag = {}, std::string separator = ":",
                           unsigned width = default_width)
         : prefix_(std::move(prefix)), tag_(std::move(hash_tag)), sep_(std::move(separator)), width_(width) {
         if (width_ < 1 || width_ > max_width)
             throw std::invalid_argument("KeyFormatter: width must be in 1..20, got " + std::to_string(width_));
-        if (sep_.empty()) throw std::invalid_argument("KeyFormatter: the separator must not be empty");
         check_tag(tag_);
+    }
+
+    /// A formatter whose keys are `key_prefix` exactly as given, then the ID: the key form of a PrefixTracker
+    /// (`for_prefix(tracker.prefix())` with prefix `"user:"` renders ID 42 as `user:000000000042`). The separator
+    /// is empty; a hash tag, when given, follows the whole prefix (`user:{a1}000000000042`). prefix() returns
+    /// `key_prefix` unchanged. Throws like the constructor.
+    [[nodiscard]] static KeyFormatter for_prefix(std::string key_prefix, std::string hash_tag = {},
+                                                 unsigned width = default_width) {
+        return KeyFormatter(std::move(key_prefix), std::move(hash_tag), std::string(), width);
     }
 
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
