@@ -3,7 +3,8 @@
 # Steps: subdirectory, fetchcontent, install (configure keyspace alone the way the vcpkg port and the Conan recipe
 # do, install it into WORK_DIR/prefix and check the layout), find_package (against that prefix), refuse_major
 # (find_package(keyspace 1.0 CONFIG) against that prefix must fail), packaging (the vcpkg port and the Conan recipe
-# agree with this tree; the Conan test_package builds against the install).
+# agree with this tree; the Conan test_package builds against the install), pkg_config (against that prefix, and an
+# install with KEYSPACE_SIMD=OFF: a build through `pkg-config --cflags keyspace`; needs -DPKG_CONFIG=...).
 cmake_minimum_required(VERSION 3.21)
 foreach(var IN ITEMS STEP SOURCE_DIR WORK_DIR CXX GENERATOR VERSION)
     if(NOT DEFINED ${var})
@@ -69,7 +70,7 @@ elseif(STEP STREQUAL "install")
     foreach(file IN ITEMS include/keyspace/keyspace.hpp include/keyspace/config.hpp include/keyspace/detail/simd.hpp
                           share/keyspace/keyspaceConfig.cmake share/keyspace/keyspaceConfigVersion.cmake
                           share/keyspace/keyspaceTargets.cmake share/keyspace/keyspaceXsimd.cmake
-                          share/doc/keyspace/LICENSE)
+                          share/doc/keyspace/LICENSE share/pkgconfig/keyspace.pc)
         if(NOT EXISTS "${prefix}/${file}")
             message(FATAL_ERROR "install: ${prefix}/${file} is missing")
         endif()
@@ -132,6 +133,65 @@ elseif(STEP STREQUAL "packaging")
         message(FATAL_ERROR "test_package: ${OUT}")
     endif()
     message(STATUS "packaging: vcpkg port and Conan recipe agree with the tree; test_package: ${OUT}")
+elseif(STEP STREQUAL "pkg_config")
+    # An autotools or Makefile build: PKG_CHECK_MODULES([KEYSPACE], [keyspace >= 0.1]) asks pkg-config exactly this,
+    # then the compiler gets `pkg-config --cflags keyspace` (a plain -I) and the strict warnings of the header check.
+    if(NOT PKG_CONFIG)
+        message(FATAL_ERROR "pkg_config: -DPKG_CONFIG=<pkg-config> is required (Debian package pkg-config)")
+    endif()
+    # pkg_config_consumer(<prefix> <label>): checks the version requests and builds and runs the consumer.
+    function(pkg_config_consumer pc_prefix label)
+        set(pc ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${pc_prefix}/share/pkgconfig ${PKG_CONFIG})
+        run("pkg-config keyspace >= 0.1 (${label})" ok ${pc} --print-errors --exists "keyspace >= 0.1")
+        run("pkg-config keyspace >= 1.0 (${label})" fail ${pc} --exists "keyspace >= 1.0")
+        run("pkg-config --modversion (${label})" ok ${pc} --modversion keyspace)
+        string(STRIP "${OUT}" modversion)
+        if(NOT modversion STREQUAL VERSION)
+            message(FATAL_ERROR "pkg_config: keyspace.pc says ${modversion}, the tree is ${VERSION}")
+        endif()
+        run("pkg-config --cflags (${label})" ok ${pc} --cflags keyspace)
+        string(STRIP "${OUT}" cflags)
+        separate_arguments(cflags UNIX_COMMAND "${cflags}")
+        run("pkg-config --libs (${label})" ok ${pc} --libs keyspace)
+        string(STRIP "${OUT}" libs)
+        separate_arguments(libs UNIX_COMMAND "${libs}")
+        set(exe "${WORK_DIR}/pkg-config-consumer-${label}")
+        run("compile through pkg-config (${label})" ok ${CXX} -std=c++20 -O2 ${cflags} -Wall -Wextra -Wpedantic
+            -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Wundef -Werror
+            "-DKEYSPACE_CONSUMER_EXPECTED_VERSION=\"${VERSION}\"" "${consumer_src}/main.cpp" ${libs} -o "${exe}")
+        run("run (pkg-config, ${label})" ok "${exe}")
+        if(NOT OUT MATCHES "consumer: ok")
+            message(FATAL_ERROR "pkg_config (${label}): unexpected output ${OUT}")
+        endif()
+        message(STATUS "pkg_config (${label}): cflags '${cflags}', libs '${libs}': ${OUT}")
+        set(cflags "${cflags}" PARENT_SCOPE)
+    endfunction()
+
+    if(NOT EXISTS "${prefix}/share/pkgconfig/keyspace.pc")
+        message(FATAL_ERROR "pkg_config: ${prefix}/share/pkgconfig/keyspace.pc is missing (did the install step run?)")
+    endif()
+    file(READ "${prefix}/share/pkgconfig/keyspace.pc" pc_text)
+    if(NOT pc_text MATCHES "\nRequires: xsimd >= 8")
+        message(FATAL_ERROR "pkg_config: a KEYSPACE_SIMD=ON install must require xsimd:\n${pc_text}")
+    endif()
+    pkg_config_consumer("${prefix}" simd)
+
+    # KEYSPACE_SIMD=OFF: no xsimd requirement, and the scalar kernels selected through the flags.
+    set(build "${WORK_DIR}/keyspace-build-nosimd")
+    set(nosimd_prefix "${WORK_DIR}/prefix-nosimd")
+    file(REMOVE_RECURSE "${build}" "${nosimd_prefix}")
+    run("configure keyspace (KEYSPACE_SIMD=OFF)" ok ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${build}"
+        -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DKEYSPACE_SIMD=OFF -DKEYSPACE_BUILD_TESTS=OFF
+        -DKEYSPACE_BUILD_BENCHMARKS=OFF -DKEYSPACE_BUILD_EXAMPLES=OFF)
+    run("install keyspace (KEYSPACE_SIMD=OFF)" ok ${CMAKE_COMMAND} --install "${build}" --prefix "${nosimd_prefix}")
+    file(READ "${nosimd_prefix}/share/pkgconfig/keyspace.pc" pc_text)
+    if(pc_text MATCHES "xsimd")
+        message(FATAL_ERROR "pkg_config: a KEYSPACE_SIMD=OFF install must not mention xsimd:\n${pc_text}")
+    endif()
+    pkg_config_consumer("${nosimd_prefix}" nosimd)
+    if(NOT cflags MATCHES "-DKEYSPACE_NO_SIMD")
+        message(FATAL_ERROR "pkg_config: a KEYSPACE_SIMD=OFF install must pass -DKEYSPACE_NO_SIMD: ${cflags}")
+    endif()
 else()
     message(FATAL_ERROR "run_consumer.cmake: unknown STEP '${STEP}'")
 endif()
