@@ -1,6 +1,7 @@
 # Drives one consumer test: cmake -DSTEP=<step> -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -DGENERATOR=...
 #   -DVERSION=<keyspace version> -P run_consumer.cmake
-# Steps: subdirectory, fetchcontent, install (configure keyspace alone the way the vcpkg port and the Conan recipe
+# Steps: subdirectory, fetchcontent (the README's FetchContent snippet against scripts/release.sh's archive), release
+# (two cuts give the same bytes), install (configure keyspace alone the way the vcpkg port and the Conan recipe
 # do, install it into WORK_DIR/prefix and check the layout), find_package (against that prefix), refuse_major
 # (find_package(keyspace 1.0 CONFIG) against that prefix must fail), packaging (the vcpkg port and the Conan recipe
 # agree with this tree; the Conan test_package builds against the install), pkg_config (against that prefix, and an
@@ -33,8 +34,9 @@ function(build_consumer mode include_dir)
     run("configure (${mode})" ok ${CMAKE_COMMAND} -S "${consumer_src}" -B "${build}" -G "${GENERATOR}"
         -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
         -DKEYSPACE_CONSUMER_MODE=${mode} -DKEYSPACE_EXPECTED_VERSION=${VERSION} ${ARGN})
+    set(CONFIGURE_OUT "${OUT}" PARENT_SCOPE)
     run("build (${mode})" ok ${CMAKE_COMMAND} --build "${build}")
-    run("run (${mode})" ok "${build}/keyspace_consumer")
+    run("run (${mode})" ok "${build}/my_benchmark")
     if(NOT OUT MATCHES "consumer: ok")
         message(FATAL_ERROR "${mode}: unexpected output ${OUT}")
     endif()
@@ -48,17 +50,67 @@ function(build_consumer mode include_dir)
     endif()
 endfunction()
 
+# cut_release(): runs scripts/release.sh into WORK_DIR/release; sets release_dir, release_archive, release_hash.
+# The archive holds the commit checked out (HEAD), not uncommitted changes. Not a git checkout: the test is skipped.
+macro(cut_release)
+    if(NOT EXISTS "${SOURCE_DIR}/.git")
+        message(FATAL_ERROR "release: skipped: ${SOURCE_DIR} is not a git checkout (a release is cut from a commit)")
+    endif()
+    set(release_dir "${WORK_DIR}/release")
+    file(REMOVE_RECURSE "${release_dir}")
+    run("scripts/release.sh" ok ${CMAKE_COMMAND} -E env KEYSPACE_RELEASE_ALLOW_DIRTY=1
+        bash "${SOURCE_DIR}/scripts/release.sh" --out "${release_dir}")
+    set(release_archive "${release_dir}/keyspace-${VERSION}.tar.gz")
+    file(READ "${release_archive}.sha256" release_hash)
+    string(REGEX MATCH "^[0-9a-f]+" release_hash "${release_hash}")
+    file(SHA256 "${release_archive}" actual_hash)
+    if(NOT release_hash STREQUAL actual_hash OR NOT release_hash MATCHES "^[0-9a-f]+$")
+        message(FATAL_ERROR "release: the .sha256 file says '${release_hash}', the archive hashes to ${actual_hash}")
+    endif()
+endmacro()
+
+# readme_fetchcontent_snippet(<var>): the README's FetchContent block (```cmake starting with include(FetchContent)),
+# checked to pin this version by URL and hash.
+function(readme_fetchcontent_snippet var)
+    file(READ "${SOURCE_DIR}/README.md" readme)
+    set(open "```cmake\ninclude(FetchContent)\n")
+    string(FIND "${readme}" "${open}" at)
+    string(FIND "${readme}" "${open}" last REVERSE)
+    if(at EQUAL -1 OR NOT at EQUAL last)
+        message(FATAL_ERROR "README.md must hold exactly one block starting ${open}")
+    endif()
+    math(EXPR at "${at} + 9") # past ```cmake and its newline
+    string(SUBSTRING "${readme}" ${at} -1 rest)
+    string(FIND "${rest}" "```" close)
+    string(SUBSTRING "${rest}" 0 ${close} snippet)
+    foreach(expected IN ITEMS "URL <release-location>/keyspace-${VERSION}.tar.gz" "URL_HASH SHA256=<"
+                              "DOWNLOAD_EXTRACT_TIMESTAMP TRUE" "FetchContent_MakeAvailable(keyspace)"
+                              "target_link_libraries(my_benchmark PRIVATE keyspace::keyspace)")
+        string(FIND "${snippet}" "${expected}" found)
+        if(found EQUAL -1)
+            message(FATAL_ERROR "README.md's FetchContent snippet lacks '${expected}':\n${snippet}")
+        endif()
+    endforeach()
+    set(${var} "${snippet}" PARENT_SCOPE)
+endfunction()
+
 if(STEP STREQUAL "subdirectory")
     build_consumer(subdirectory "${SOURCE_DIR}/include" -DKEYSPACE_SOURCE_DIR=${SOURCE_DIR})
 elseif(STEP STREQUAL "fetchcontent")
-    # An archive of what a release tarball holds (no tests, benchmarks or examples), fetched through a file:// URL:
-    # the download, extraction and configure path of FetchContent, offline.
-    set(archive "${WORK_DIR}/keyspace-${VERSION}.tar.gz")
-    file(REMOVE "${archive}")
-    run("archive" ok ${CMAKE_COMMAND} -E chdir "${SOURCE_DIR}"
-        ${CMAKE_COMMAND} -E tar czf "${archive}" CMakeLists.txt LICENSE cmake include)
+    # The README's FetchContent snippet, run as written but for the release's location (a file:// URL: offline) and
+    # its hash, against the archive scripts/release.sh cuts from this commit.
+    cut_release()
+    readme_fetchcontent_snippet(snippet)
+    string(REPLACE "<release-location>" "file://${release_dir}" snippet "${snippet}")
+    string(REGEX REPLACE "SHA256=<[^>]*>" "SHA256=${release_hash}" snippet "${snippet}")
+    set(snippet_file "${WORK_DIR}/fetchcontent-snippet.cmake")
+    file(WRITE "${snippet_file}" "${snippet}")
     build_consumer(fetchcontent "${WORK_DIR}/consumer-fetchcontent/_deps/keyspace-src/include"
-                   -DKEYSPACE_URL=file://${archive})
+                   -DKEYSPACE_FETCHCONTENT_SNIPPET=${snippet_file})
+    # DOWNLOAD_EXTRACT_TIMESTAMP is there so that CMake >= 3.24 does not warn (CMP0135); the hash was checked.
+    if(CONFIGURE_OUT MATCHES "CMake Warning")
+        message(FATAL_ERROR "fetchcontent: the README's snippet makes CMake warn:\n${CONFIGURE_OUT}")
+    endif()
 elseif(STEP STREQUAL "install")
     set(build "${WORK_DIR}/keyspace-build")
     file(REMOVE_RECURSE "${build}" "${prefix}")
@@ -133,6 +185,38 @@ elseif(STEP STREQUAL "packaging")
         message(FATAL_ERROR "test_package: ${OUT}")
     endif()
     message(STATUS "packaging: vcpkg port and Conan recipe agree with the tree; test_package: ${OUT}")
+elseif(STEP STREQUAL "release")
+    # Two cuts of the same commit, a second apart, give the same bytes; the archive holds what the README says.
+    cut_release()
+    set(first "${WORK_DIR}/release-first.tar.gz")
+    file(COPY_FILE "${release_archive}" "${first}")
+    set(first_hash "${release_hash}")
+    execute_process(COMMAND ${CMAKE_COMMAND} -E sleep 1)
+    cut_release()
+    run("compare the two archives" ok ${CMAKE_COMMAND} -E compare_files "${first}" "${release_archive}")
+    if(NOT first_hash STREQUAL release_hash)
+        message(FATAL_ERROR "release: two cuts hash to ${first_hash} and ${release_hash}")
+    endif()
+    run("list the archive" ok ${CMAKE_COMMAND} -E env LC_ALL=C tar tvzf "${release_archive}")
+    set(listing "${OUT}")
+    set(top "keyspace-${VERSION}")
+    foreach(file IN ITEMS CMakeLists.txt LICENSE README.md cmake/keyspaceConfig.cmake.in cmake/keyspace.pc.in
+                          include/keyspace/keyspace.hpp include/keyspace/config.hpp scripts/release.sh
+                          tests/CMakeLists.txt)
+        if(NOT listing MATCHES " ${top}/${file}\n")
+            message(FATAL_ERROR "release: the archive lacks ${top}/${file}:\n${listing}")
+        endif()
+    endforeach()
+    if(listing MATCHES "${top}/\\.ci/" OR listing MATCHES "${top}/\\.gitignore")
+        message(FATAL_ERROR "release: the archive holds .ci/ or .gitignore:\n${listing}")
+    endif()
+    string(REGEX MATCHALL "[^\n]+" entries "${listing}")
+    foreach(entry IN LISTS entries)
+        if(NOT entry MATCHES "^[-d]r[-w][-x]r-[-x]r-[-x] root/root " OR NOT entry MATCHES " ${top}/")
+            message(FATAL_ERROR "release: an entry not owned by root, with a group/other write bit, or outside ${top}/: ${entry}")
+        endif()
+    endforeach()
+    message(STATUS "release: ${release_archive} (sha256 ${release_hash}) twice, byte for byte")
 elseif(STEP STREQUAL "pkg_config")
     # An autotools or Makefile build: PKG_CHECK_MODULES([KEYSPACE], [keyspace >= 0.1]) asks pkg-config exactly this,
     # then the compiler gets `pkg-config --cflags keyspace` (a plain -I) and the strict warnings of the header check.
