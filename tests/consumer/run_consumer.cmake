@@ -1,7 +1,7 @@
 # Drives one consumer test: cmake -DSTEP=<step> -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -DGENERATOR=...
 #   -DVERSION=<keyspace version> -P run_consumer.cmake
 # Steps: subdirectory, fetchcontent (the README's FetchContent snippet against scripts/release.sh's archive), release
-# (two cuts give the same bytes), install (configure keyspace alone the way the vcpkg port and the Conan recipe
+# (two cuts give the same bytes), export (a library exporting itself with keyspace from FetchContent), install (configure keyspace alone the way the vcpkg port and the Conan recipe
 # do, install it into WORK_DIR/prefix and check the layout), find_package (against that prefix), refuse_major
 # (find_package(keyspace 1.0 CONFIG) against that prefix must fail), packaging (the vcpkg port and the Conan recipe
 # agree with this tree; the Conan test_package builds against the install), pkg_config (against that prefix, and an
@@ -217,6 +217,46 @@ elseif(STEP STREQUAL "release")
         endif()
     endforeach()
     message(STATUS "release: ${release_archive} (sha256 ${release_hash}) twice, byte for byte")
+elseif(STEP STREQUAL "export")
+    # A library that exports itself (install(EXPORT)) while linking keyspace::keyspace brought in by FetchContent:
+    # without the README's line CMake refuses (keyspace is in no export set); with it, the library installs, and a
+    # downstream project finds it, and keyspace beside it, through find_package.
+    set(line "set(KEYSPACE_INSTALL ON) # before FetchContent_MakeAvailable(keyspace)")
+    file(READ "${SOURCE_DIR}/README.md" readme)
+    file(READ "${consumer_src}/export/CMakeLists.txt" project_text)
+    foreach(text IN ITEMS readme project_text)
+        string(FIND "${${text}}" "${line}" at)
+        if(at EQUAL -1)
+            message(FATAL_ERROR "export: '${line}' is missing from ${text}")
+        endif()
+    endforeach()
+    cut_release()
+    set(fetch -DKEYSPACE_URL=file://${release_archive} -DKEYSPACE_SHA256=${release_hash})
+    set(build "${WORK_DIR}/export-without-line")
+    file(REMOVE_RECURSE "${build}")
+    run("configure bench_kit without the line" fail ${CMAKE_COMMAND} -S "${consumer_src}/export" -B "${build}"
+        -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} ${fetch} -DBENCH_KIT_README_LINE=OFF)
+    if(NOT OUT MATCHES "requires target \"keyspace\" that is not in any export set")
+        message(FATAL_ERROR "export: without the line, configure failed for another reason:\n${OUT}")
+    endif()
+    set(build "${WORK_DIR}/export")
+    set(export_prefix "${WORK_DIR}/prefix-export")
+    file(REMOVE_RECURSE "${build}" "${export_prefix}")
+    run("configure bench_kit" ok ${CMAKE_COMMAND} -S "${consumer_src}/export" -B "${build}" -G "${GENERATOR}"
+        -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release ${fetch})
+    run("build bench_kit" ok ${CMAKE_COMMAND} --build "${build}")
+    run("install bench_kit" ok ${CMAKE_COMMAND} --install "${build}" --prefix "${export_prefix}")
+    set(build "${WORK_DIR}/export-downstream")
+    file(REMOVE_RECURSE "${build}")
+    run("configure bench_kit's user" ok ${CMAKE_COMMAND} -S "${consumer_src}/export/downstream" -B "${build}"
+        -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${export_prefix}
+        -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
+    run("build bench_kit's user" ok ${CMAKE_COMMAND} --build "${build}")
+    run("run bench_kit's user" ok "${build}/bench_kit_user")
+    if(NOT OUT MATCHES "bench_kit user: ok")
+        message(FATAL_ERROR "export: unexpected output ${OUT}")
+    endif()
+    message(STATUS "export: without the line refused as the README says; with it: ${OUT}")
 elseif(STEP STREQUAL "pkg_config")
     # An autotools or Makefile build: PKG_CHECK_MODULES([KEYSPACE], [keyspace >= 0.1]) asks pkg-config exactly this,
     # then the compiler gets `pkg-config --cflags keyspace` (a plain -I) and the strict warnings of the header check.
