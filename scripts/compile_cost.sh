@@ -49,15 +49,15 @@ fi
 
 echo "compiler: $("$cxx" --version | head -1); flags: -std=c++20 -O2 ${extra[*]:-}; median of $runs runs"
 read -r bw bc br < <(measure baseline $'#include <vector>\n#include <string>\n#include <atomic>')
-printf '| %-40s | %7s | %7s | %8s | %9s | %9s |\n' "file includes" "wall s" "cpu s" "peak MB" "+cpu s" "+peak MB"
-printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..42})" "---------" "---------" "----------" "-----------" \
+printf '| %-44s | %7s | %7s | %8s | %9s | %9s |\n' "file includes" "wall s" "cpu s" "peak MB" "+cpu s" "+peak MB"
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "---------" "---------" "----------" "-----------" \
     "-----------"
-printf '| %-40s | %7.2f | %7.2f | %8.0f | %9s | %9s |\n' "<vector> <string> <atomic> (baseline)" "$bw" "$bc" \
+printf '| %-44s | %7.2f | %7.2f | %8.0f | %9s | %9s |\n' "<vector> <string> <atomic> (baseline)" "$bw" "$bc" \
     "$(awk -v r="$br" 'BEGIN { print r / 1024 }')" "" ""
 for h in "${headers[@]}"; do
     id=$(echo "$h" | tr '/.' '__')
     read -r w c r < <(measure "$id" "#include <$h>")
-    printf '| %-40s | %7.2f | %7.2f | %8.0f | %+9.2f | %+9.0f |\n' "<$h>" "$w" "$c" \
+    printf '| %-44s | %7.2f | %7.2f | %8.0f | %+9.2f | %+9.0f |\n' "<$h>" "$w" "$c" \
         "$(awk -v r="$r" 'BEGIN { print r / 1024 }')" "$(awk -v a="$c" -v b="$bc" 'BEGIN { print a - b }')" \
         "$(awk -v a="$r" -v b="$br" 'BEGIN { print (a - b) / 1024 }')"
 done
