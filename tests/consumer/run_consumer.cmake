@@ -50,13 +50,13 @@ function(build_consumer mode include_dir)
     endif()
 endfunction()
 
-# cut_release(): runs scripts/release.sh into WORK_DIR/release; sets release_dir, release_archive, release_hash.
+# cut_release(): runs scripts/release.sh into WORK_DIR/release-<step>; sets release_dir, release_archive, release_hash.
 # The archive holds the commit checked out (HEAD), not uncommitted changes. Not a git checkout: the test is skipped.
 macro(cut_release)
     if(NOT EXISTS "${SOURCE_DIR}/.git")
         message(FATAL_ERROR "release: skipped: ${SOURCE_DIR} is not a git checkout (a release is cut from a commit)")
     endif()
-    set(release_dir "${WORK_DIR}/release")
+    set(release_dir "${WORK_DIR}/release-${STEP}") # one per step: ctest -j runs steps side by side
     file(REMOVE_RECURSE "${release_dir}")
     run("scripts/release.sh" ok ${CMAKE_COMMAND} -E env KEYSPACE_RELEASE_ALLOW_DIRTY=1
         bash "${SOURCE_DIR}/scripts/release.sh" --out "${release_dir}")
