@@ -300,6 +300,43 @@ elseif(STEP STREQUAL "pkg_config")
     endif()
     pkg_config_consumer("${prefix}" simd)
 
+    # The same through autotools: tests/consumer/autotools (PKG_CHECK_MODULES in configure.ac, the flags in
+    # Makefile.am), whose keyspace lines the README shows. make gets the strict warnings; configure's checks do not.
+    file(READ "${SOURCE_DIR}/README.md" readme)
+    foreach(file IN ITEMS configure.ac Makefile.am)
+        file(STRINGS "${consumer_src}/autotools/${file}" lines REGEX "KEYSPACE") # the lines about keyspace
+        foreach(line IN LISTS lines)
+            string(FIND "${readme}" "${line}" at)
+            if(at EQUAL -1)
+                message(FATAL_ERROR "pkg_config: README.md lacks the line '${line}' of autotools/${file}")
+            endif()
+        endforeach()
+    endforeach()
+    set(at_dir "${WORK_DIR}/autotools")
+    file(REMOVE_RECURSE "${at_dir}")
+    file(COPY "${consumer_src}/autotools/" DESTINATION "${at_dir}")
+    file(COPY "${consumer_src}/main.cpp" DESTINATION "${at_dir}")
+    # run_checked(<name> <command...>): as run(name ok ...), but a function, so quotes in arguments survive.
+    function(run_checked name)
+        execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${at_dir}" RESULT_VARIABLE code OUTPUT_VARIABLE o
+                        ERROR_VARIABLE e)
+        if(NOT code EQUAL 0)
+            message(FATAL_ERROR "${name} failed (${code}):\n${o}\n${e}")
+        endif()
+        set(OUT "${o}\n${e}" PARENT_SCOPE)
+    endfunction()
+    run_checked("autoreconf" autoreconf -fi)
+    # Makefile gets CPPFLAGS = -D...=\"<version>\", which the shell hands the compiler as a string literal.
+    run_checked("configure (autotools)" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/share/pkgconfig
+                PKG_CONFIG=${PKG_CONFIG} ./configure CXX=${CXX}
+                "CPPFLAGS=-DKEYSPACE_CONSUMER_EXPECTED_VERSION=\\\"${VERSION}\\\"")
+    run_checked("make (autotools)" make "CXXFLAGS=-O2 -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Wundef -Werror")
+    run_checked("run (autotools)" "${at_dir}/my_benchmark")
+    if(NOT OUT MATCHES "consumer: ok")
+        message(FATAL_ERROR "pkg_config (autotools): unexpected output ${OUT}")
+    endif()
+    message(STATUS "pkg_config (autotools): ${OUT}")
+
     # KEYSPACE_SIMD=OFF: no xsimd requirement, and the scalar kernels selected through the flags.
     set(build "${WORK_DIR}/keyspace-build-nosimd")
     set(nosimd_prefix "${WORK_DIR}/prefix-nosimd")
