@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cuts a release archive: keyspace-<version>.tar.gz of a commit (default HEAD) and its SHA-256.
-#   scripts/release.sh [--out DIR] [REF]          (DIR default: build/release)
+#   scripts/release.sh [--out DIR] [REF]          (DIR default: build/dist)
 # Writes DIR/keyspace-<version>.tar.gz and DIR/keyspace-<version>.tar.gz.sha256 (`sha256sum -c` format), and prints
 # the FetchContent lines that pin it.
 #
@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=build/release
+out=build/dist
 ref=HEAD
 while [ $# -gt 0 ]; do
     case "$1" in
