@@ -28,5 +28,7 @@ KEYSPACE_BUILD_PACKAGES=(cmake make g++ libxsimd-dev catch2)
 # What the full test run adds: clang and its sanitizer runtimes, the AArch64 cross toolchain and emulator,
 # the benchmark libraries (the benchmarks are compiled as part of the release stage).
 KEYSPACE_TEST_PACKAGES=(clang-14 libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user libbenchmark-dev libroaring-dev)
+# The consumer tests: builds through pkg-config (plain and autotools: PKG_CHECK_MODULES); scripts/release.sh.
+KEYSPACE_TEST_PACKAGES+=(pkg-config autoconf automake git gzip)
 # examples/redis_load and its test against a real server (tests/redis_load_test.sh skips without redis-server).
 KEYSPACE_TEST_PACKAGES+=(libhiredis-dev redis-server redis-tools)

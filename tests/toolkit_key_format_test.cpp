@@ -1,6 +1,7 @@
 // KeyFormatter: rendering, in-place ID rewrite, parsing back, bad input.
 #include "catch.hpp"
 
+#include <keyspace/prefix_tracker.hpp>
 #include <keyspace/toolkit/key_format.hpp>
 
 #include <array>
@@ -112,10 +113,41 @@ TEST_CASE("parse rejects malformed keys with a message naming the problem", "[to
     CHECK(f.try_parse("user:5") == ParsedKey{"user", "", 5});
 }
 
-TEST_CASE("the formatter rejects a bad width, tag or separator", "[toolkit][key_format]") {
+TEST_CASE("the formatter rejects a bad width or tag", "[toolkit][key_format]") {
     CHECK_THROWS_AS(KeyFormatter("p", "", ":", 0), std::invalid_argument);
     CHECK_THROWS_AS(KeyFormatter("p", "", ":", 21), std::invalid_argument);
     CHECK_THROWS_AS(KeyFormatter("p", "a{b", ":"), std::invalid_argument);
     CHECK_THROWS_AS(KeyFormatter("p", "a}b", ":"), std::invalid_argument);
-    CHECK_THROWS_AS(KeyFormatter("p", "", ""), std::invalid_argument);
+}
+
+TEST_CASE("an empty separator puts the ID right after the prefix and tag", "[toolkit][key_format]") {
+    const KeyFormatter f("f", "", "", 4);
+    CHECK(f.separator().empty());
+    CHECK(f.to_string(7) == "f0007");
+    CHECK(f.to_string(12345) == "f12345");
+    CHECK(f.to_string(7, "t") == "f{t}0007");
+    CHECK(f.id_offset() == 1u);
+    CHECK(f.fixed_size() == 5u);
+    CHECK(f.parse("f0007") == ParsedKey{"f", "", 7});
+    CHECK(f.parse("f{t}0007") == ParsedKey{"f", "t", 7});
+    CHECK_FALSE(f.try_parse("f").has_value());
+    CHECK_FALSE(f.try_parse("g0007").has_value());
+}
+
+TEST_CASE("for_prefix renders a tracker's keys: its whole prefix, then the digits", "[toolkit][key_format]") {
+    const keyspace::PrefixTracker users("user:", 1000);
+    const KeyFormatter f = KeyFormatter::for_prefix(users.prefix());
+    CHECK(f.prefix() == users.prefix());
+    CHECK(f.to_string(42) == "user:000000000042");
+    CHECK(f.to_string(42) == users.prefix() + "000000000042");
+    CHECK(f.parse("user:000000000042") == ParsedKey{"user:", "", 42});
+    // the constructor reads its first argument as the prefix before a separator: the tracker's prefix doubles it
+    CHECK(KeyFormatter(users.prefix()).to_string(42) == "user::000000000042");
+    // a width, and a tag after the whole prefix
+    CHECK(KeyFormatter::for_prefix("f", "", 4).to_string(7) == "f0007");
+    const KeyFormatter tagged = KeyFormatter::for_prefix("user:", "a1");
+    CHECK(tagged.to_string(42) == "user:{a1}000000000042");
+    CHECK(tagged.parse("user:{a1}000000000042") == ParsedKey{"user:", "a1", 42});
+    CHECK_THROWS_AS(KeyFormatter::for_prefix("user:", "", 0), std::invalid_argument);
+    CHECK_THROWS_AS(KeyFormatter::for_prefix("user:", "a{"), std::invalid_argument);
 }

@@ -2,6 +2,20 @@
  *  Version macros, the versioned namespace, and the few library-wide constants. */
 #pragma once
 
+// Every keyspace header includes this one first: an earlier language mode stops here, with one message, instead of
+// at the first C++20 feature somewhere below. MSVC reports the language mode in _MSVC_LANG (its __cplusplus stays
+// 199711L without /Zc:__cplusplus).
+#if defined(_MSVC_LANG)
+#define KEYSPACE_DETAIL_CPLUSPLUS _MSVC_LANG
+#else
+#define KEYSPACE_DETAIL_CPLUSPLUS __cplusplus
+#endif
+#if KEYSPACE_DETAIL_CPLUSPLUS < 202002L
+#error "keyspace requires C++20 or later: compile with -std=c++20 (in CMake, linking keyspace::keyspace asks for it)"
+// A missing header is a fatal error: compilation ends here, so no C++20 feature below adds errors of its own.
+#include <keyspace/detail/stop_here_keyspace_requires_cxx20>
+#endif
+
 #include <cstddef> // for std::size_t
 #include <cstdint> // for std::uint64_t
 

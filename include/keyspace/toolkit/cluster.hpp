@@ -29,10 +29,10 @@ namespace detail {
 constexpr std::array<std::uint16_t, 256> make_crc16_table() noexcept {
     std::array<std::uint16_t, 256> t{};
     for (unsigned i = 0; i < 256; ++i) {
-        auto c = static_cast<std::uint16_t>(i << 8);
+        auto c = i << 8; // unsigned arithmetic throughout, truncated to 16 bits at the end
         for (int k = 0; k < 8; ++k)
-            c = static_cast<std::uint16_t>((c & 0x8000u) != 0 ? (c << 1) ^ 0x1021u : c << 1);
-        t[i] = c;
+            c = (c & 0x8000u) != 0 ? ((c << 1) ^ 0x1021u) & 0xffffu : (c << 1) & 0xffffu;
+        t[i] = static_cast<std::uint16_t>(c);
     }
     return t;
 }

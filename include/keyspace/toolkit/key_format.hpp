@@ -3,6 +3,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 
 #include <cstddef>     // for std::size_t
 #include <cstdint>     // for std::uint64_t
@@ -12,6 +13,7 @@
 #include <stdexcept>   // for std::invalid_argument
 #include <string>      // for std::string, std::to_string
 #include <string_view> // for std::string_view
+#include <utility>     // for std::move
 
 KEYSPACE_BEGIN_NAMESPACE
 
@@ -105,25 +107,38 @@ inline constexpr std::uint64_t pow10_table[20] = {1ull,
  *    "we{ird{abc}:…" hashes "ird{abc", not "abc") and SlotTags / SlotIds::tagged would name other slots than the
  *    keys land in. A `}` in the prefix, and braces in the separator, are harmless (the first `{` is then the
  *    tag's). For a fixed hash tag, pass it as the tag: KeyFormatter("user:", "x") renders `user:{x}:000000000042`.
+ *  - The separator may be empty: `KeyFormatter("f", "", "", 4)` renders `f0042`.
+ *  - From a tracker: trackers name their keys by the whole prefix (`"user:"`, keys `user:<id>`), while the
+ *    constructor takes the prefix and the separator apart (`KeyFormatter("user")` renders `user:…`, so
+ *    `KeyFormatter(tracker.prefix())` would render `user::…`). for_prefix(tracker.prefix()) takes the whole prefix
+ *    as-is, with no separator: its keys are exactly the prefix followed by the digits.
  *  Thread safety: a KeyFormatter is immutable after construction; every const member may be called concurrently. */
 class KeyFormatter {
 public:
     static constexpr unsigned default_width = 12;
     static constexpr unsigned max_width = 20; // 2^64 - 1 has 20 digits
 
-    /// Throws std::invalid_argument for a prefix containing `{`, a width outside 1..20, a tag containing `{` or `}`,
-    /// or an empty separator.
+    /// Keys `prefix` + `{hash_tag}` (when not empty) + `separator` (may be empty) + the ID.
+    /// Throws std::invalid_argument for a prefix containing `{`, a width outside 1..20 or a tag containing `{` or `}`.
     explicit KeyFormatter(std::string prefix, std::string hash_tag = {}, std::string separator = ":",
                           unsigned width = default_width)
         : prefix_(std::move(prefix)), tag_(std::move(hash_tag)), sep_(std::move(separator)), width_(width) {
         if (prefix_.find('{') != std::string::npos)
-            throw std::invalid_argument("KeyFormatter: the prefix '" + prefix_ +
-                                        "' contains '{', which would capture the cluster hash of tagged keys; pass "
-                                        "a hash tag as the tag argument instead");
+            detail::fail_invalid_argument({"KeyFormatter: the prefix '", prefix_,
+                                           "' contains '{', which would capture the cluster hash of tagged keys; pass "
+                                           "a hash tag as the tag argument instead"});
         if (width_ < 1 || width_ > max_width)
-            throw std::invalid_argument("KeyFormatter: width must be in 1..20, got " + std::to_string(width_));
-        if (sep_.empty()) throw std::invalid_argument("KeyFormatter: the separator must not be empty");
+            detail::fail_invalid_argument({"KeyFormatter: width must be in 1..20, got ", width_});
         check_tag(tag_);
+    }
+
+    /// A formatter whose keys are `key_prefix` exactly as given, then the ID: the key form of a PrefixTracker
+    /// (`for_prefix(tracker.prefix())` with prefix `"user:"` renders ID 42 as `user:000000000042`). The separator
+    /// is empty; a hash tag, when given, follows the whole prefix (`user:{a1}000000000042`). prefix() returns
+    /// `key_prefix` unchanged. Throws like the constructor.
+    [[nodiscard]] static KeyFormatter for_prefix(std::string key_prefix, std::string hash_tag = {},
+                                                 unsigned width = default_width) {
+        return KeyFormatter(std::move(key_prefix), std::move(hash_tag), std::string(), width);
     }
 
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
@@ -202,8 +217,8 @@ public:
     /// Throws std::invalid_argument naming the key and what is wrong.
     [[nodiscard]] ParsedKey parse(std::string_view key) const {
         ParsedKey out;
-        if (const char* err = parse_into(key, out)) throw std::invalid_argument(
-            "KeyFormatter::parse: key '" + std::string(key) + "' " + err);
+        if (const char* err = parse_into(key, out))
+            detail::fail_invalid_argument({"KeyFormatter::parse: key '", key, "' ", err});
         return out;
     }
     /// As parse(), but nullopt instead of an exception (for scanning many keys, some of other shapes).
@@ -216,7 +231,7 @@ public:
 private:
     static void check_tag(std::string_view tag) {
         if (tag.find_first_of("{}") != std::string_view::npos)
-            throw std::invalid_argument("KeyFormatter: the hash tag '" + std::string(tag) + "' must not contain braces");
+            detail::fail_invalid_argument({"KeyFormatter: the hash tag '", tag, "' must not contain braces"});
     }
     [[nodiscard]] unsigned digits(std::uint64_t id) const noexcept {
         if (width_ >= max_width || id < detail::pow10_table[width_]) [[likely]]

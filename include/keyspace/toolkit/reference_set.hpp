@@ -42,7 +42,7 @@ public:
         const std::uint64_t n = src.word_count();
         for (std::uint64_t w = src.next_word(0); w < n; w = src.next_word(w + 1))
             for (std::uint64_t m = src.word(w); m != 0; m &= m - 1)
-                added += bits_.set(w * 64 + static_cast<std::uint64_t>(std::countr_zero(m))) ? 1 : 0;
+                added += bits_.set(w * 64 + static_cast<std::uint64_t>(std::countr_zero(m))) ? 1u : 0u;
         return added;
     }
     bool remove(std::uint64_t id) noexcept { return bits_.clear(id); }

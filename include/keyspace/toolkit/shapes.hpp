@@ -118,7 +118,7 @@ public:
         }
         if (kind_ == Kind::Alternating) {
             for (std::uint64_t x = 0; x < n; x += run_) {
-                added += tracker.add(b + x) ? 1 : 0;
+                added += tracker.add(b + x) ? 1u : 0u;
                 if (n - x <= run_) break;
             }
             return added;
