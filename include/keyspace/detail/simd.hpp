@@ -13,9 +13,10 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/atomic_word.hpp>
 
 #include <algorithm>   // for std::min
-#include <atomic>      // for std::atomic
+#include <atomic>      // for std::memory_order_relaxed
 #include <bit>         // for std::popcount, std::countr_zero, std::countl_zero
 #include <cstddef>     // for std::size_t
 #include <cstdint>     // for std::uint64_t, std::uintptr_t
@@ -36,10 +37,7 @@
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail::simd {
 
-using atomic_word = std::atomic<std::uint64_t>;
-static_assert(sizeof(atomic_word) == sizeof(std::uint64_t) && alignof(atomic_word) == alignof(std::uint64_t),
-              "the kernels read atomic words as plain words");
-static_assert(atomic_word::is_always_lock_free, "keyspace needs lock-free 64-bit atomics");
+using atomic_word = detail::atomic_word; // read as plain std::uint64_t by the vector loads (detail/atomic_word.hpp)
 
 [[nodiscard]] KEYSPACE_ALWAYS_INLINE std::uint64_t load(const atomic_word& w) noexcept {
     return w.load(std::memory_order_relaxed); // a read kernel orders nothing; see the file comment

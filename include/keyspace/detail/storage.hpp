@@ -14,10 +14,13 @@
  *  - `for_each_run(wb, we, f)` / `for_each_run_reverse(wb, we, f)` — calls f(first_word, pointer, count) for each
  *    committed run of words inside [wb, we), ascending or descending, skipping uncommitted regions; f returns false
  *    to stop; the call returns false when stopped;
- *  - `memory_bytes()`, `zero_all()` and `reset_to_initial()` (both exclusive). */
+ *  - `memory_bytes()`, `zero_all()` and `reset_to_initial()` (both exclusive).
+ *  The words are detail::atomic_word (<keyspace/detail/atomic_word.hpp>): plain 64-bit words accessed through
+ *  std::atomic_ref, with std::atomic's interface. */
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/atomic_word.hpp>
 #include <keyspace/detail/bits.hpp>
 
 #include <algorithm> // for std::min, std::max
@@ -36,8 +39,6 @@
 KEYSPACE_BEGIN_NAMESPACE
 
 namespace detail {
-
-using atomic_word = std::atomic<std::uint64_t>;
 
 /// Contiguous word arrays of at least this many bytes are mapped on 2 MiB boundaries and advised MADV_HUGEPAGE
 /// (Linux; define KEYSPACE_NO_HUGE_PAGES to opt out). Where transparent huge pages are enabled ("always" or
@@ -73,7 +74,9 @@ inline constexpr std::size_t huge_page_min_bytes = std::size_t{4} << 20;
 /// Throws std::bad_alloc. Release with free_zeroed_words(p, words).
 [[nodiscard]] inline atomic_word* allocate_zeroed_words(std::uint64_t words) {
     if (words == 0) return nullptr;
-    // atomic<uint64_t> has the size, alignment and zero representation of uint64_t (asserted in simd.hpp).
+    // atomic_word is an implicit-lifetime type the size of a std::uint64_t (asserted in detail/atomic_word.hpp):
+    // calloc creates the array of words implicitly, and zero bytes are zero words. A fresh anonymous mapping is
+    // zero-filled memory obtained from the OS, used the same way.
 #if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
     if (maps_huge_pages(words)) {
         if (words > (~std::size_t{0} - 2 * huge_page_bytes) / sizeof(atomic_word)) throw std::bad_alloc();
