@@ -2,7 +2,7 @@
 // each variant adding one ingredient, so the gap between ours and the raw baselines can be attributed.
 //   variant/claim/...  real claims on fresh bits (run_claims, same sweeps as claim/...):
 //     lock_bts                 forced `lock bts` (inline asm): the floor
-//     lock_bts+counter         + keyspace::detail::ThreadCounter::add(1) (the bitmap's per-thread cell update)
+//     lock_bts+counter         + keyspace::ThreadCounter::add(1) (the bitmap's per-thread cell update)
 //     load+lock_bts            acquire load of the word first (test_and_set's "already set?" check), then lock bts
 //     load_other_line+lock_bts an acquire load of a word on another cache line, then lock bts: the cost of any load
 //                              issued after the previous locked RMW, without the same-address dependency
@@ -71,7 +71,7 @@ LineWord other_line[8];
 template <bool Random, int C>
 void claim_variant(benchmark::State& st, u64 n) {
     AtomicWords& a = atomic_words(n, 0);
-    static keyspace::detail::ThreadCounter counter; // a real counter column, as a bitmap holds
+    static keyspace::ThreadCounter counter; // a real counter column, as a bitmap holds
     [[maybe_unused]] auto loaded_set = [&](u64 i) {
         return (a.w[i >> 6].load(std::memory_order_acquire) & (1ull << (i & 63))) != 0;
     };

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/counters.hpp>
 #include <keyspace/detail/atomic_word.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/simd.hpp>
-#include <keyspace/detail/storage.hpp>
-#include <keyspace/detail/thread_counter.hpp>
+#include <keyspace/storage.hpp>
 
 #include <algorithm> // for std::min
 #include <atomic>    // for std::atomic, std::memory_order
@@ -35,13 +35,13 @@ KEYSPACE_BEGIN_NAMESPACE
  *
  *  @tparam Storage a BitmapStorage: GrowableStorage (default; commits memory per 8 KiB chunk as it is written) or
  *  FixedStorage (one array; writes beyond its capacity throw std::length_error).
- *  @tparam Counter how count() is kept: detail::ThreadCounter (default; per-thread cells, no second RMW) or
- *  detail::SharedCounter (one relaxed atomic; for many small bitmaps that see little concurrent writing).
+ *  @tparam Counter how count() is kept (<keyspace/counters.hpp>): ThreadCounter (default; per-thread cells, no second
+ *  RMW) or SharedCounter (one relaxed atomic; for many small bitmaps that see little concurrent writing).
  *
  *  Instruction sets: the members that run a SIMD kernel (count, recount, empty, count_range, find_*, for_each_set)
  *  carry KEYSPACE_ISA_ABI, so files of one program built with different -m flags each run their own kernels on the
  *  same bitmap type (see <keyspace/detail/isa.hpp>). */
-template <BitmapStorage Storage = GrowableStorage, class Counter = detail::ThreadCounter>
+template <BitmapStorage Storage = GrowableStorage, class Counter = ThreadCounter>
 class BasicAtomicBitmap {
 public:
     using storage_type = Storage;

@@ -1,5 +1,5 @@
 /** @file keyspace/detail/thread_counter.hpp
- *  A population counter that writers update without a second atomic read-modify-write and without sharing a
+ *  The machinery of keyspace::ThreadCounter (<keyspace/counters.hpp>): a population counter that writers update without a second atomic read-modify-write and without sharing a
  *  cache line, and that readers sum in a few nanoseconds.
  *
  *  Design. Every thread that writes to any bitmap attaches once to a process-wide slot (up to max_threads live at
@@ -182,71 +182,6 @@ inline thread_local CounterSlotGuard tls_counter_guard;
     if (p != nullptr) b->page[page].store(p, std::memory_order_release); // pairs with the acquire in sum()
     return p;
 }
-
-/** The counter a bitmap embeds: 8 bytes of column and 8 of overflow. Not copyable, not movable. */
-class ThreadCounter {
-public:
-    ThreadCounter() noexcept : column_(counter_registry.acquire_column()) {}
-    ~ThreadCounter() { counter_registry.release_column(column_); }
-    ThreadCounter(const ThreadCounter&) = delete;
-    ThreadCounter& operator=(const ThreadCounter&) = delete;
-
-    /// Adds delta; thread-safe, lock-free, never throws.
-    KEYSPACE_ALWAYS_INLINE void add(std::int64_t delta) noexcept {
-        CounterBlock* b = tls_counter_block;
-        if (b == nullptr) [[unlikely]]
-            b = attach_this_thread();
-        if (b != nullptr && column_ != counter_no_column) [[likely]] {
-            const std::uint32_t page = column_ / counter_page_columns;
-            // Relaxed: this thread is the only one that stores the page pointer of its own block.
-            CounterPage* p = b->page[page].load(std::memory_order_relaxed);
-            if (p == nullptr) [[unlikely]]
-                p = make_page(b, page);
-            if (p != nullptr) [[likely]] {
-                auto& cell = p->cell[column_ % counter_page_columns];
-                // Owner-only store: relaxed load + relaxed store, no RMW. Readers sum relaxed loads.
-                cell.store(cell.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
-                return;
-            }
-        }
-        overflow_.fetch_add(delta, std::memory_order_relaxed);
-    }
-
-    /// Sum of all deltas; exact whenever no add is in flight. Clamped at zero while writers race.
-    [[nodiscard]] std::uint64_t value() const noexcept {
-        std::int64_t total = overflow_.load(std::memory_order_relaxed);
-        if (column_ != counter_no_column) total += counter_registry.sum(column_);
-        return total > 0 ? static_cast<std::uint64_t>(total) : 0;
-    }
-
-    /// Sets the value to zero. Exclusive: no add may run concurrently.
-    void reset() noexcept {
-        counter_registry.zero_column(column_);
-        overflow_.store(0, std::memory_order_relaxed);
-    }
-
-private:
-    std::uint32_t column_;
-    std::atomic<std::int64_t> overflow_{0};
-};
-
-/** A single relaxed atomic: 16 bytes, no registry column. For bitmaps that are many and small (one per
- *  hierarchical ID), where a per-thread cell would cost more than the contention it saves. */
-class SharedCounter {
-public:
-    SharedCounter() noexcept = default;
-    SharedCounter(const SharedCounter&) = delete;
-    SharedCounter& operator=(const SharedCounter&) = delete;
-    void add(std::int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
-    [[nodiscard]] std::uint64_t value() const noexcept {
-        const std::int64_t v = value_.load(std::memory_order_relaxed);
-        return v > 0 ? static_cast<std::uint64_t>(v) : 0;
-    }
-    void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
-
-private:
-    std::atomic<std::int64_t> value_{0};
-};
 
 } // namespace detail
 KEYSPACE_END_NAMESPACE
