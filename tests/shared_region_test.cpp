@@ -133,6 +133,18 @@ TEST_CASE("shared: two trackers over one region see each other's writes and shar
     CHECK(b->exists(77));
 }
 
+TEST_CASE("shared: a tracker's bitmap allocates nothing over a region before and after clear()", "[shared][memory]") {
+    TempRegion r("memory");
+    const auto cfg = TrackerConfig::simple("user:").with_max_id(1 << 20);
+    auto t = SharedKeyspace::create(r.path, cfg);
+    const auto& bits = keyspace::detail::TrackerAccess::bits(*t);
+    CHECK(bits.memory_bytes() == 0); // the words are the region's
+    CHECK(t->add(5));
+    t->clear();
+    CHECK(bits.memory_bytes() == 0);
+    CHECK(t->count() == 0);
+}
+
 TEST_CASE("shared: POSIX shared-memory backing", "[shared]") {
     const std::string name = "/keyspace-test-" + std::to_string(::getpid());
     SharedKeyspace::remove(name, SharedKeyspace::Backing::SharedMemory);

@@ -14,7 +14,8 @@
  *  - `for_each_run(wb, we, f)` / `for_each_run_reverse(wb, we, f)` — calls f(first_word, pointer, count) for each
  *    committed run of words inside [wb, we), ascending or descending, skipping uncommitted regions; f returns false
  *    to stop; the call returns false when stopped;
- *  - `memory_bytes()`, `zero_all()` and `reset_to_initial()` (both exclusive).
+ *  - `memory_bytes()` (bytes this storage allocated: 0 for memory it adopted), `zero_all()` and
+ *    `reset_to_initial()` (both exclusive).
  *  The words are detail::atomic_word (<keyspace/detail/atomic_word.hpp>): plain 64-bit words accessed through
  *  std::atomic_ref, with std::atomic's interface. The allocation machinery is in <keyspace/detail/storage.hpp>. */
 #pragma once
@@ -99,14 +100,13 @@ public:
     explicit GrowableStorage(std::uint64_t capacity_bits)
         : initial_bits_(detail::checked_capacity_words(capacity_bits) * detail::word_bits),
           seg0_words_(std::min(initial_bits_, max_eager_bits) / detail::word_bits),
-          seg0_(detail::allocate_zeroed_words(seg0_words_)), capacity_(initial_bits_),
-          memory_(static_cast<std::size_t>(seg0_words_) * 8) {}
+          seg0_(detail::allocate_zeroed_words(seg0_words_)), capacity_(initial_bits_), memory_(initial_memory()) {}
     /// Adopts `word_count` words of memory that outlives the storage and may be shared with other processes (a
     /// mapped region, see <keyspace/shared_region.hpp>): the contiguous segment is that memory, as it is; nothing
     /// is freed; the capacity is fixed (writes beyond it throw std::length_error); shared() is true.
     GrowableStorage(detail::adopt_words_t, detail::atomic_word* words, std::uint64_t word_count) noexcept
         : initial_bits_(word_count * detail::word_bits), seg0_words_(word_count), seg0_(words),
-          capacity_(initial_bits_), memory_(0), owned_(false) {}
+          capacity_(initial_bits_), owned_(false), memory_(initial_memory()) {}
     ~GrowableStorage() {
         free_tree(root_.load(std::memory_order_relaxed));
         if (owned_) detail::free_zeroed_words(seg0_, seg0_words_);
@@ -185,6 +185,7 @@ public:
         return true;
     }
 
+    /// Bytes this storage allocated: its contiguous segment (none for adopted memory) and the chunks and nodes.
     [[nodiscard]] std::size_t memory_bytes() const noexcept { return memory_.load(std::memory_order_relaxed); }
 
     void zero_all() noexcept {
@@ -198,7 +199,7 @@ public:
         free_tree(root_.exchange(0, std::memory_order_acq_rel));
         for (std::uint64_t i = 0; i < seg0_words_; ++i) seg0_[i].store(0, std::memory_order_relaxed);
         capacity_.store(initial_bits_, std::memory_order_relaxed);
-        memory_.store(static_cast<std::size_t>(seg0_words_) * 8, std::memory_order_relaxed);
+        memory_.store(initial_memory(), std::memory_order_relaxed);
     }
 
 private:
@@ -212,6 +213,11 @@ private:
     static Node* node_of(std::uintptr_t r) noexcept { return reinterpret_cast<Node*>(r & ~std::uintptr_t{7}); }
     static unsigned height_of(std::uintptr_t r) noexcept { return static_cast<unsigned>(r & 7); }
     static constexpr std::uint64_t span_log(unsigned height) noexcept { return fanout_log * height; }
+
+    /// memory_bytes() with no chunk: the contiguous segment when this storage allocated it, 0 when it was adopted.
+    [[nodiscard]] std::size_t initial_memory() const noexcept {
+        return owned_ ? static_cast<std::size_t>(seg0_words_) * sizeof(detail::atomic_word) : 0;
+    }
 
     [[nodiscard]] Chunk* find_chunk(std::uint64_t c) const noexcept {
         const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
@@ -316,8 +322,8 @@ private:
     detail::atomic_word* const seg0_;
     std::atomic<std::uint64_t> capacity_;
     std::atomic<std::uintptr_t> root_{0};
+    const bool owned_ = true; // before memory_: its initialiser reads owned_
     std::atomic<std::size_t> memory_;
-    const bool owned_ = true;
 };
 
 /// What BasicAtomicBitmap needs from its Storage parameter (see the file comment).
