@@ -143,7 +143,8 @@ public:
 
     /// Number of set bits: exact whenever no write is in flight; a few loads, no scan. Over shared storage
     /// (memory other processes write, see <keyspace/shared_region.hpp>) it is a popcount of the bits instead.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::uint64_t count() const noexcept {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::uint64_t count() const noexcept {
         if constexpr (requires { storage_.shared(); }) {
             if (storage_.shared()) [[unlikely]]
                 return recount();
@@ -151,11 +152,14 @@ public:
         return count_.value();
     }
     /// Number of set bits by a popcount of every word (SIMD): exact at any quiescent moment whoever wrote them.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::uint64_t recount() const noexcept { return count_range(0, capacity()); }
-    KEYSPACE_ISA_ABI [[nodiscard]] bool empty() const noexcept { return count() == 0; }
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::uint64_t recount() const noexcept { return count_range(0, capacity()); }
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     /// Number of set bits in [b, e), by the SIMD popcount kernel. Throws std::invalid_argument when b > e.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::uint64_t count_range(std::uint64_t b, std::uint64_t e) const {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::uint64_t count_range(std::uint64_t b, std::uint64_t e) const {
         check_range("keyspace::AtomicBitmap::count_range", b, e);
         e = std::min(e, capacity());
         if (b >= e) return 0;
@@ -182,12 +186,14 @@ public:
     // ---- searching ----------------------------------------------------------------------------------------------
 
     /// First set bit >= from, or nullopt.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from) const noexcept {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from) const noexcept {
         return find_next_set(from, max_supported_id);
     }
 
     /// First set bit in [from, limit), or nullopt. Never reads a word past limit.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from, std::uint64_t limit) const noexcept {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from, std::uint64_t limit) const noexcept {
         limit = std::min(limit, capacity());
         if (from >= limit) return std::nullopt;
         const std::uint64_t wb = detail::word_of(from), wl = detail::word_of(limit - 1);
@@ -210,7 +216,8 @@ public:
     }
 
     /// First clear bit in [from, limit), or nullopt. Bits beyond the capacity read as clear.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::optional<std::uint64_t> find_next_unset(std::uint64_t from, std::uint64_t limit) const noexcept {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::optional<std::uint64_t> find_next_unset(std::uint64_t from, std::uint64_t limit) const noexcept {
         limit = std::min(limit, max_supported_id);
         if (from >= limit) return std::nullopt;
         const std::uint64_t wb = detail::word_of(from), wl = detail::word_of(limit - 1);
@@ -242,11 +249,13 @@ public:
     }
 
     /// Last set bit < before, or nullopt.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before) const noexcept {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before) const noexcept {
         return find_prev_set(before, 0);
     }
     /// Last set bit in [lowest, before), or nullopt; reads no word below lowest's.
-    KEYSPACE_ISA_ABI [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before, std::uint64_t lowest) const noexcept {
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before, std::uint64_t lowest) const noexcept {
         before = std::min(before, capacity());
         if (before <= lowest) return std::nullopt;
         const std::uint64_t wl = detail::word_of(before - 1), wf = detail::word_of(lowest);
@@ -272,7 +281,8 @@ public:
     /// Calls f(id) for each set bit in [b, e), ascending. f may return bool; false stops the walk.
     /// Throws std::invalid_argument when b > e; otherwise throws only what f throws.
     template <class F>
-    KEYSPACE_ISA_ABI void for_each_set(std::uint64_t b, std::uint64_t e, F&& f) const {
+    KEYSPACE_ISA_ABI
+    void for_each_set(std::uint64_t b, std::uint64_t e, F&& f) const {
         check_range("keyspace::AtomicBitmap::for_each_set", b, e);
         e = std::min(e, capacity());
         if (b >= e) return;
@@ -387,8 +397,9 @@ using AtomicBitmap = BasicAtomicBitmap<>;
 /// A bitmap whose capacity is fixed at construction; `test` is a single load.
 using FixedAtomicBitmap = BasicAtomicBitmap<FixedStorage>;
 
-/// The read kernels compiled into the calling file, e.g. "sse2", "avx2", "avx512+vpopcntdq", "neon64", "scalar": they
-/// follow that file's compiler flags (-mavx2, -march=native...), or are scalar with KEYSPACE_NO_SIMD.
-KEYSPACE_ISA_ABI [[nodiscard]] inline const char* simd_kernel_name() noexcept { return detail::simd::kernel_name(); }
+/// The read kernels compiled into the calling file, e.g. "sse2", "avx2", "avx512+vpopcntdq", "arm64+neon", "scalar":
+/// they follow that file's compiler flags (-mavx2, -march=native...), or are scalar with KEYSPACE_NO_SIMD.
+KEYSPACE_ISA_ABI
+[[nodiscard]] inline const char* simd_kernel_name() noexcept { return detail::simd::kernel_name(); }
 
 KEYSPACE_END_NAMESPACE

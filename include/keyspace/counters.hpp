@@ -3,7 +3,7 @@
  *  - ThreadCounter (the default): per-thread cells, so a claim pays no second atomic read-modify-write and no
  *    cache line shared between writers; count() sums one cell per writing thread. Exact whenever no write is in
  *    flight, also when the bitmap is written from other shared libraries than the one that created it.
- *  - SharedCounter: one relaxed atomic, 16 bytes, for bitmaps that are many and small and rarely written by several
+ *  - SharedCounter: one relaxed atomic, 8 bytes, for bitmaps that are many and small and rarely written by several
  *    threads at once.
  *  Both are neither copyable nor movable; `add` is thread-safe and lock-free, `reset` is exclusive. */
 #pragma once
@@ -71,7 +71,7 @@ private:
     std::atomic<std::int64_t> overflow_{0};
 };
 
-/** A single relaxed atomic: 16 bytes, no registry column. For bitmaps that are many and small (one per
+/** A single relaxed atomic: 8 bytes, no registry column. For bitmaps that are many and small (one per
  *  hierarchical ID), where a per-thread cell would cost more than the contention it saves. */
 class SharedCounter {
 public:

@@ -15,8 +15,8 @@
  *  block: one compare on the hot path; on a change, a short per-thread list). So a counter created in one shared
  *  library and written from another counts exactly even where each library has its own copy of the library's inline
  *  variables (built with -fvisibility=hidden, or loaded RTLD_LOCAL): there are then several registries, and each
- *  counter and each writer still meet in one. A thread writes through at most max_registries_per_thread registries
- *  with private cells (one per such library); beyond, its deltas go to the overflow atomics, still exact.
+ *  counter and each writer still meet in one. A thread writes through at most counter_max_registries_per_thread
+ *  registries with private cells (one per such library); beyond, its deltas go to the overflow atomics, still exact.
  *
  *  Exactness: the sum is exact whenever no write is in flight (every writer's last store happens-before the read,
  *  e.g. after join). While writers run, it is some mix of their recent values, never torn.
