@@ -68,7 +68,8 @@ TEST_CASE("atomic_word: words from calloc, a shared mapping and make_unique star
         std::vector<std::thread> threads;
         for (unsigned t = 0; t < 4; ++t)
             threads.emplace_back([words, t] {
-                for (std::size_t i = t; i < n * 64; i += 4) words[i / 64].fetch_or(1ull << (i % 64), std::memory_order_relaxed);
+                for (std::size_t i = t; i < n * 64; i += 4)
+                    words[i / 64].fetch_or(1ull << (i % 64), std::memory_order_relaxed);
             });
         for (auto& th : threads) th.join();
         CHECK(keyspace::detail::simd::popcount(words, n) == n * 64);

@@ -43,6 +43,15 @@ int main() {
     check(base.find_next_set != wide.find_next_set, "AtomicBitmap::find_next_set is distinct per file");
     check(base.find_prev_set != wide.find_prev_set, "AtomicBitmap::find_prev_set is distinct per file");
     check(base.recount != wide.recount, "AtomicBitmap::recount is distinct per file");
+    check(base.count != wide.count, "AtomicBitmap::count is distinct per file");
+    check(base.empty != wide.empty, "AtomicBitmap::empty is distinct per file");
+    check(base.find_next_set_from != wide.find_next_set_from,
+          "AtomicBitmap::find_next_set(from) is distinct per file");
+    check(base.find_next_unset != wide.find_next_unset, "AtomicBitmap::find_next_unset is distinct per file");
+    check(base.find_prev_set_before != wide.find_prev_set_before,
+          "AtomicBitmap::find_prev_set(before) is distinct per file");
+    check(base.for_each_set != wide.for_each_set, "AtomicBitmap::for_each_set is distinct per file");
+    check(base.simd_kernel_name != wide.simd_kernel_name, "keyspace::simd_kernel_name is distinct per file");
 
     // One bitmap type for both files: made here, counted by each file's own members, with the same results.
     keyspace::AtomicBitmap bm(1 << 20);
@@ -53,6 +62,11 @@ int main() {
     check(base.count_here(bm, 5, 900'001) == wide.count_here(bm, 5, 900'001), "both files count a range alike");
     check((bm.*base.find_next_set)(4, 1 << 20) == std::optional<std::uint64_t>(10), "baseline find_next_set");
     check((bm.*wide.find_next_set)(4, 1 << 20) == std::optional<std::uint64_t>(10), "avx2 find_next_set");
+    std::uint64_t sum_base = 0, sum_wide = 0;
+    (bm.*base.for_each_set)(0, 1000, isa_mix::Visit{&sum_base});
+    (bm.*wide.for_each_set)(0, 1000, isa_mix::Visit{&sum_wide});
+    check(sum_base == sum_wide && sum_base != 0, "both files visit the same set bits");
+    check((bm.*base.count)() == expected && (bm.*wide.count)() == expected, "count() in both files");
     check(base.select_bit(0b101100, 2) == 5 && wide.select_bit(0b101100, 2) == 5, "select_bit in both files");
 
     std::printf(failures == 0 ? "ok\n" : "%d failure(s)\n", failures);

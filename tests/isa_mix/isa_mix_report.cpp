@@ -18,6 +18,13 @@ Report ISA_MIX_REPORT() {
     r.find_next_set = &AtomicBitmap::find_next_set;
     r.find_prev_set = &AtomicBitmap::find_prev_set;
     r.recount = &AtomicBitmap::recount;
+    r.count = &AtomicBitmap::count;
+    r.empty = &AtomicBitmap::empty;
+    r.find_next_set_from = &AtomicBitmap::find_next_set;
+    r.find_next_unset = &AtomicBitmap::find_next_unset;
+    r.find_prev_set_before = &AtomicBitmap::find_prev_set;
+    r.for_each_set = &AtomicBitmap::for_each_set<const Visit&>;
+    r.simd_kernel_name = &keyspace::simd_kernel_name;
     r.count_here = &count_here;
     return r;
 }
