@@ -103,7 +103,7 @@ void count_range_ours(benchmark::State& st, u64 bits, Kind k) {
 void read_same_words(benchmark::State& st, u64 bits, Kind k) {
     auto& f = range_fixture(bits);
     visit(f.ours[static_cast<int>(k)], [&](auto& bm) {
-        const auto* p = reinterpret_cast<const u64*>(bm.storage().word(0)); // atomic<u64>: the layout of u64
+        const auto* p = reinterpret_cast<const u64*>(bm.storage().word(0)); // atomic_word: the layout of u64
         u64 c = 0;
         for (auto _ : st) {
             c = read_sum(p, bits / 64);

@@ -2,7 +2,7 @@
 // each variant adding one ingredient, so the gap between ours and the raw baselines can be attributed.
 //   variant/claim/...  real claims on fresh bits (run_claims, same sweeps as claim/...):
 //     lock_bts                 forced `lock bts` (inline asm): the floor
-//     lock_bts+counter         + keyspace::detail::ThreadCounter::add(1) (the bitmap's per-thread cell update)
+//     lock_bts+counter         + keyspace::ThreadCounter::add(1) (the bitmap's per-thread cell update)
 //     load+lock_bts            acquire load of the word first (test_and_set's "already set?" check), then lock bts
 //     load_other_line+lock_bts an acquire load of a word on another cache line, then lock bts: the cost of any load
 //                              issued after the previous locked RMW, without the same-address dependency
@@ -71,7 +71,7 @@ LineWord other_line[8];
 template <bool Random, int C>
 void claim_variant(benchmark::State& st, u64 n) {
     AtomicWords& a = atomic_words(n, 0);
-    static keyspace::detail::ThreadCounter counter; // a real counter column, as a bitmap holds
+    static keyspace::ThreadCounter counter; // a real counter column, as a bitmap holds
     [[maybe_unused]] auto loaded_set = [&](u64 i) {
         return (a.w[i >> 6].load(std::memory_order_acquire) & (1ull << (i & 63))) != 0;
     };
@@ -174,7 +174,7 @@ void popcount_offset(benchmark::State& st, u64 bytes, std::size_t offset, bool r
         auto* q = reinterpret_cast<u64*>(raw + offset);
         for (u64 i = 0; i < words; ++i) q[i] = r.next(); // also commits every page, untimed
     }
-    const auto* p = reinterpret_cast<const std::atomic<u64>*>(raw + offset);
+    const auto* p = reinterpret_cast<const keyspace::detail::atomic_word*>(raw + offset);
     u64 c = 0;
     for (auto _ : st) {
         c = read_sum ? sum_words(reinterpret_cast<const u64*>(p), words) : keyspace::detail::simd::popcount(p, words);
@@ -189,7 +189,7 @@ void popcount_offset(benchmark::State& st, u64 bytes, std::size_t offset, bool r
 /// detail::simd::popcount_harley_seal copied verbatim, with Prefetch: one prefetch per 64-word iteration, `ahead`
 /// words in front (tests whether the AVX2 kernel's DRAM shortfall is a memory-level-parallelism problem).
 template <bool Prefetch>
-u64 harley_seal_copy(const std::atomic<u64>* p, std::size_t n) {
+u64 harley_seal_copy(const keyspace::detail::atomic_word* p, std::size_t n) {
     namespace s = keyspace::detail::simd;
     using A = s::arch;
     using B = s::u64_batch<A>;
@@ -231,7 +231,7 @@ void harley_seal_variant(benchmark::State& st, bool prefetch) {
     SplitMix64 r{0xa11};
     u64 want = 0;
     for (u64 i = 0; i < words; ++i) want += static_cast<u64>(std::popcount(raw[i] = r.next()));
-    const auto* p = reinterpret_cast<const std::atomic<u64>*>(raw);
+    const auto* p = reinterpret_cast<const keyspace::detail::atomic_word*>(raw);
     u64 c = 0;
     for (auto _ : st) {
         c = prefetch ? harley_seal_copy<true>(p, words) : harley_seal_copy<false>(p, words);
@@ -253,7 +253,7 @@ void decode_intrinsic(const std::atomic<u64>* p, std::size_t n, F& f) {
     std::size_t i = 0;
     while (i < n) {
         if constexpr (Skip) {
-            i += keyspace::detail::simd::find_first(p + i, n - i, 0);
+            i += keyspace::detail::simd::find_first(reinterpret_cast<const keyspace::detail::atomic_word*>(p + i), n - i, 0);
             if (i >= n) break;
         }
         const std::size_t end = std::min(n, i + block);

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("cpu_model", cpu_model());
     benchmark::AddCustomContext("compiler", KEYSPACE_BENCH_COMPILER);
     benchmark::AddCustomContext("bench_flags", KEYSPACE_BENCH_FLAGS);
-    benchmark::AddCustomContext("keyspace_kernels", keyspace::detail::simd::kernel_name());
+    benchmark::AddCustomContext("keyspace_kernels", keyspace::simd_kernel_name());
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

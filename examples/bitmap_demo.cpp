@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
             usage((std::string("unknown argument '") + argv[i] + "'").c_str());
     }
 
-    std::printf("keyspace %s, read kernels: %s\n\n", KEYSPACE_VERSION_STRING, keyspace::detail::simd::kernel_name());
+    std::printf("keyspace %s, read kernels: %s\n\n", KEYSPACE_VERSION_STRING, keyspace::simd_kernel_name());
 
     // 1. Every thread walks the whole range and claims what it can: contention on every word, yet each ID is won
     //    exactly once. The bitmap starts at 4096 bits and grows while the threads claim.

@@ -327,6 +327,24 @@ TEST_CASE("reset keeps the capacity, clear_all returns to the initial one", "[bi
     CHECK(bm.count() == 1);
 }
 
+TEST_CASE("a bitmap over adopted memory reports no allocated memory before and after clear_all", "[bitmap][memory]") {
+    // Memory the bitmap adopts (a shared region's words) is not its allocation: memory_bytes() is 0, and clear_all(),
+    // which returns a storage to its initial state, must not turn it into the size of the adopted words.
+    constexpr std::uint64_t words = 16384; // 2^20 bits, 131072 bytes
+    auto memory = std::make_unique<keyspace::detail::atomic_word[]>(words);
+    AtomicBitmap bm(std::in_place, keyspace::detail::adopt_words, memory.get(), words);
+    CHECK(bm.storage().shared());
+    CHECK(bm.memory_bytes() == 0);
+    CHECK(bm.set(12345));
+    CHECK(bm.memory_bytes() == 0);
+    bm.clear_all();
+    CHECK(bm.memory_bytes() == 0);
+    CHECK_FALSE(bm.test(12345));
+    CHECK(bm.capacity() == words * 64);
+    bm.reset();
+    CHECK(bm.memory_bytes() == 0);
+}
+
 TEMPLATE_TEST_CASE("large contiguous arrays start zeroed, on a 2 MiB boundary where they are mapped, and hold every bit",
                    "[bitmap][memory]", AtomicBitmap, FixedAtomicBitmap) {
     namespace d = keyspace::detail;

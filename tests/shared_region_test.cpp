@@ -134,6 +134,18 @@ TEST_CASE("shared: two trackers over one region see each other's writes and shar
     CHECK(b->exists(77));
 }
 
+TEST_CASE("shared: a tracker's bitmap allocates nothing over a region before and after clear()", "[shared][memory]") {
+    TempRegion r("memory");
+    const auto cfg = TrackerConfig::simple("user:").with_max_id(1 << 20);
+    auto t = SharedKeyspace::create(r.path, cfg);
+    const auto& bits = t->bits();
+    CHECK(bits.memory_bytes() == 0); // the words are the region's
+    CHECK(t->add(5));
+    t->clear();
+    CHECK(bits.memory_bytes() == 0);
+    CHECK(t->count() == 0);
+}
+
 TEST_CASE("shared: POSIX shared-memory backing", "[shared]") {
     const std::string name = "/keyspace-test-" + std::to_string(::getpid());
     SharedKeyspace::remove(name, SharedKeyspace::Backing::SharedMemory);
@@ -323,19 +335,34 @@ TEST_CASE("shared: one process adds while another iterates", "[shared][process]"
     TempRegion r("iterate");
     const auto cfg = TrackerConfig::simple("k:").with_max_id(2'000'000);
     auto t = SharedKeyspace::create(r.path, cfg);
+    // The child adds the even IDs below 10^6, says "h", waits for the parent's "go" (sent once a whole pass has run
+    // after the "h"), adds the rest and says "x": at least one pass is certain to overlap the adds, however the
+    // two processes are scheduled.
+    int go[2];
+    REQUIRE(::pipe(go) == 0);
     auto [pid, fd] = spawn([&](int out) {
+        ::close(go[1]);
         auto c = SharedKeyspace::open(r.path, cfg);
-        for (std::uint64_t id = 0; id < 2'000'000; id += 2) c->add(id); // even IDs, ascending
+        for (std::uint64_t id = 0; id < 1'000'000; id += 2) c->add(id); // even IDs, ascending
+        write_all(out, "h", 1);
+        char g = 0;
+        if (::read(go[0], &g, 1) != 1) return 1;
+        for (std::uint64_t id = 1'000'000; id < 2'000'000; id += 2) c->add(id);
         write_all(out, "x", 1);
         return 0;
     });
+    ::close(go[0]);
     // Each pass sees only even IDs, ascending, and never fewer than the previous pass's count.
     REQUIRE(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
     std::uint64_t previous = 0;
-    int passes = 0;
-    char done = 0;
-    for (bool finished = false; !finished; ++passes) {
-        finished = ::read(fd, &done, 1) == 1 || passes > 100'000; // the child's "done", read after it is written
+    int passes_while_adding = 0;
+    bool half = false, sent_go = false, finished = false;
+    for (int passes = 0; !finished && passes < 1'000'000; ++passes) {
+        char c = 0;
+        while (::read(fd, &c, 1) == 1) { // the child's messages, read after it wrote them
+            if (c == 'h') half = true;
+            if (c == 'x') finished = true;
+        }
         std::uint64_t seen = 0, last = 0;
         bool ascending = true, even = true;
         for (auto k : t->iter().set_only().sequential()) {
@@ -348,12 +375,21 @@ TEST_CASE("shared: one process adds while another iterates", "[shared][process]"
         REQUIRE(even);
         REQUIRE(seen >= previous);
         previous = seen;
+        if (half && !finished) {
+            ++passes_while_adding;
+            if (!sent_go) sent_go = ::write(go[1], "g", 1) == 1;
+        }
     }
+    ::close(go[1]);
     ::close(fd);
     CHECK(wait_exit(pid) == 0);
+    CHECK(finished);
     CHECK(t->count() == 1'000'000);
-    CHECK(previous == 1'000'000);
-    CHECK(passes >= 2); // at least one pass ran while the child was adding
+    // The last pass may have run before the final adds were all visible: count once more.
+    std::uint64_t final_seen = 0;
+    for ([[maybe_unused]] auto k : t->iter().set_only().sequential()) ++final_seen;
+    CHECK(final_seen == 1'000'000);
+    CHECK(passes_while_adding >= 1);
 }
 
 TEST_CASE("shared: a claimer killed mid-run leaves a region the others finish, no ID twice", "[shared][process]") {

@@ -15,8 +15,8 @@ using keyspace_test::SplitMix;
 
 namespace {
 
-std::unique_ptr<std::atomic<std::uint64_t>[]> random_words(std::size_t n, int density_shift, std::uint64_t seed) {
-    auto words = std::make_unique<std::atomic<std::uint64_t>[]>(n);
+std::unique_ptr<simd::atomic_word[]> random_words(std::size_t n, int density_shift, std::uint64_t seed) {
+    auto words = std::make_unique<simd::atomic_word[]>(n);
     SplitMix rng{seed};
     for (std::size_t i = 0; i < n; ++i) {
         std::uint64_t w = rng.next();
@@ -80,7 +80,7 @@ TEST_CASE("the vector part of popcount starts on a cache-line boundary", "[simd]
 
 TEST_CASE("the kernels find a lone bit at every word of a long run", "[simd]") {
     constexpr std::size_t n = 300;
-    auto words = std::make_unique<std::atomic<std::uint64_t>[]>(n);
+    auto words = std::make_unique<simd::atomic_word[]>(n);
     for (std::size_t i = 0; i < n; ++i) words[i].store(0);
     for (std::size_t i = 0; i < n; ++i) {
         words[i].store(1ull << (i % 64));

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/counters.hpp>
+#include <keyspace/detail/atomic_word.hpp>
 #include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/simd.hpp>
-#include <keyspace/detail/storage.hpp>
-#include <keyspace/detail/thread_counter.hpp>
+#include <keyspace/storage.hpp>
 
 #include <algorithm> // for std::min
 #include <atomic>    // for std::atomic, std::memory_order
@@ -33,9 +35,13 @@ KEYSPACE_BEGIN_NAMESPACE
  *
  *  @tparam Storage a BitmapStorage: GrowableStorage (default; commits memory per 8 KiB chunk as it is written) or
  *  FixedStorage (one array; writes beyond its capacity throw std::length_error).
- *  @tparam Counter how count() is kept: detail::ThreadCounter (default; per-thread cells, no second RMW) or
- *  detail::SharedCounter (one relaxed atomic; for many small bitmaps that see little concurrent writing). */
-template <BitmapStorage Storage = GrowableStorage, class Counter = detail::ThreadCounter>
+ *  @tparam Counter how count() is kept (<keyspace/counters.hpp>): ThreadCounter (default; per-thread cells, no second
+ *  RMW) or SharedCounter (one relaxed atomic; for many small bitmaps that see little concurrent writing).
+ *
+ *  Instruction sets: the members that run a SIMD kernel (count, recount, empty, count_range, find_*, for_each_set)
+ *  carry KEYSPACE_ISA_ABI, so files of one program built with different -m flags each run their own kernels on the
+ *  same bitmap type (see <keyspace/detail/isa.hpp>). */
+template <BitmapStorage Storage = GrowableStorage, class Counter = ThreadCounter>
 class BasicAtomicBitmap {
 public:
     using storage_type = Storage;
@@ -137,6 +143,7 @@ public:
 
     /// Number of set bits: exact whenever no write is in flight; a few loads, no scan. Over shared storage
     /// (memory other processes write, see <keyspace/shared_region.hpp>) it is a popcount of the bits instead.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t count() const noexcept {
         if constexpr (requires { storage_.shared(); }) {
             if (storage_.shared()) [[unlikely]]
@@ -145,10 +152,13 @@ public:
         return count_.value();
     }
     /// Number of set bits by a popcount of every word (SIMD): exact at any quiescent moment whoever wrote them.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t recount() const noexcept { return count_range(0, capacity()); }
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     /// Number of set bits in [b, e), by the SIMD popcount kernel. Throws std::invalid_argument when b > e.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t count_range(std::uint64_t b, std::uint64_t e) const {
         check_range("keyspace::AtomicBitmap::count_range", b, e);
         e = std::min(e, capacity());
@@ -176,11 +186,13 @@ public:
     // ---- searching ----------------------------------------------------------------------------------------------
 
     /// First set bit >= from, or nullopt.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from) const noexcept {
         return find_next_set(from, max_supported_id);
     }
 
     /// First set bit in [from, limit), or nullopt. Never reads a word past limit.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> find_next_set(std::uint64_t from, std::uint64_t limit) const noexcept {
         limit = std::min(limit, capacity());
         if (from >= limit) return std::nullopt;
@@ -204,6 +216,7 @@ public:
     }
 
     /// First clear bit in [from, limit), or nullopt. Bits beyond the capacity read as clear.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> find_next_unset(std::uint64_t from, std::uint64_t limit) const noexcept {
         limit = std::min(limit, max_supported_id);
         if (from >= limit) return std::nullopt;
@@ -236,10 +249,12 @@ public:
     }
 
     /// Last set bit < before, or nullopt.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before) const noexcept {
         return find_prev_set(before, 0);
     }
     /// Last set bit in [lowest, before), or nullopt; reads no word below lowest's.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> find_prev_set(std::uint64_t before, std::uint64_t lowest) const noexcept {
         before = std::min(before, capacity());
         if (before <= lowest) return std::nullopt;
@@ -266,6 +281,7 @@ public:
     /// Calls f(id) for each set bit in [b, e), ascending. f may return bool; false stops the walk.
     /// Throws std::invalid_argument when b > e; otherwise throws only what f throws.
     template <class F>
+    KEYSPACE_ISA_ABI
     void for_each_set(std::uint64_t b, std::uint64_t e, F&& f) const {
         check_range("keyspace::AtomicBitmap::for_each_set", b, e);
         e = std::min(e, capacity());
@@ -380,5 +396,10 @@ private:
 using AtomicBitmap = BasicAtomicBitmap<>;
 /// A bitmap whose capacity is fixed at construction; `test` is a single load.
 using FixedAtomicBitmap = BasicAtomicBitmap<FixedStorage>;
+
+/// The read kernels compiled into the calling file, e.g. "sse2", "avx2", "avx512+vpopcntdq", "arm64+neon", "scalar":
+/// they follow that file's compiler flags (-mavx2, -march=native...), or are scalar with KEYSPACE_NO_SIMD.
+KEYSPACE_ISA_ABI
+[[nodiscard]] inline const char* simd_kernel_name() noexcept { return detail::simd::kernel_name(); }
 
 KEYSPACE_END_NAMESPACE

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/input_range.hpp>
@@ -66,6 +67,7 @@ namespace detail {
     return t.is_hierarchical() ? ids * static_cast<double>(t.max_sub_id().value_or(max_table_sub_id)) : ids;
 }
 
+KEYSPACE_ISA_ABI
 [[nodiscard]] inline double prefix_weight(const PrefixTracker& t, PrefixWeight w) noexcept {
     switch (w) {
     case PrefixWeight::Uniform: return 1.0;

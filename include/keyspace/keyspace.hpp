@@ -4,6 +4,8 @@
 
 #include <keyspace/config.hpp>
 #include <keyspace/atomic_bitmap.hpp>
+#include <keyspace/counters.hpp>
+#include <keyspace/storage.hpp>
 #include <keyspace/sampling/rng.hpp>
 #include <keyspace/sampling/permutation.hpp>
 #include <keyspace/sampling.hpp>

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/group_iterators.hpp>
@@ -186,6 +187,7 @@ public:
         publish(std::make_unique<GroupTable>(initial_capacity));
     }
     /// Sum of count() over the registered trackers.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t total_count() const {
         std::uint64_t n = 0;
         for (const auto& t : snapshot()) n += t->count();

@@ -5,13 +5,14 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
+#include <keyspace/counters.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/errors.hpp>
-#include <keyspace/detail/storage.hpp>
 #include <keyspace/detail/sub_bitmap_table.hpp>
-#include <keyspace/detail/thread_counter.hpp>
 #include <keyspace/iteration_state.hpp>
 #include <keyspace/key.hpp>
+#include <keyspace/storage.hpp>
 #include <keyspace/tracker_config.hpp>
 
 #include <algorithm> // for std::min
@@ -128,6 +129,7 @@ public:
         return valid_id(id) && bits_.test_and_set(id);
     }
     /// Whether id is present (for a hierarchical tracker: whether it has any sub-ID, like id_exists).
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool exists(std::uint64_t id) const noexcept {
         if (is_hierarchical()) return id_exists(id);
         return valid_id(id) && bits_.test(id);
@@ -148,9 +150,11 @@ public:
     }
 
     /// IDs tracked (simple) or pairs tracked (hierarchical); exact whenever no write is in flight.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t count() const noexcept {
         return pairs_ ? pairs_->count.value() : bits_.count();
     }
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     // ---- hierarchical mode ----------------------------------------------------------------------------------------
@@ -188,6 +192,7 @@ public:
         return s != nullptr && s->test(sub_id);
     }
     /// Whether id has at least one sub-ID.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool id_exists(std::uint64_t id) const {
         require_hierarchical("id_exists");
         if (!valid_id(id)) return false;
@@ -199,6 +204,7 @@ public:
         return s != nullptr && !s->empty();
     }
     /// Number of sub-IDs id has.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t sub_count(std::uint64_t id) const {
         require_hierarchical("sub_count");
         if (!valid_id(id)) return 0;
@@ -213,6 +219,7 @@ public:
     // ---- keys, whatever the mode -----------------------------------------------------------------------------------
 
     /// exists(k.id) or exists_pair(k.id, k.sub_id), by mode.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool exists(Key k) const { return is_hierarchical() ? exists_pair(k.id, k.sub_id) : exists(k.id); }
     /// claim(k.id) or claim_pair(k.id, k.sub_id), by mode.
     bool claim(Key k) { return is_hierarchical() ? claim_pair(k.id, k.sub_id) : claim(k.id); }
@@ -268,7 +275,7 @@ private:
 
     struct DynamicPairs {
         detail::SubBitmapTable table;
-        detail::ThreadCounter count;
+        ThreadCounter count;
     };
 
     static std::uint64_t bits_capacity(const TrackerConfig& c) {

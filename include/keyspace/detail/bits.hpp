@@ -3,11 +3,10 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 
 #include <bit>       // for std::popcount, std::countr_zero
 #include <cstdint>   // for std::uint64_t
-#include <stdexcept> // for std::invalid_argument, std::length_error
-#include <string>    // for std::string, std::to_string
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
@@ -26,22 +25,20 @@ inline constexpr std::uint64_t max_supported_word = max_supported_id / word_bits
 /// Rounds bits up to a multiple of 64 without overflow for any bits < 2^64 - 63.
 [[nodiscard]] constexpr std::uint64_t round_up_to_word(std::uint64_t bits) noexcept { return (bits + 63) & ~63ull; }
 
-// Cold paths stay out of line so the hot callers inline to a compare and a branch.
-[[noreturn]] KEYSPACE_NOINLINE inline void throw_invalid_argument(const char* what) { throw std::invalid_argument(what); }
+// The rules of the bit layer, each one check with one message, through the library's error path (detail/errors.hpp).
+// Out of line, so the hot callers inline to a compare and a branch.
+[[noreturn]] KEYSPACE_NOINLINE inline void throw_invalid_argument(const char* what) { fail_invalid_argument({what}); }
 
 [[noreturn]] KEYSPACE_NOINLINE inline void throw_invalid_range(const char* fn, std::uint64_t b, std::uint64_t e) {
-    throw std::invalid_argument(std::string(fn) + ": begin (" + std::to_string(b) + ") is greater than end (" +
-                                std::to_string(e) + ")");
+    fail_invalid_argument({fn, ": begin (", b, ") is greater than end (", e, ")"});
 }
 
 [[noreturn]] KEYSPACE_NOINLINE inline void throw_id_too_large(const char* fn, std::uint64_t id) {
-    throw std::length_error(std::string(fn) + ": id " + std::to_string(id) +
-                            " is not below keyspace::max_supported_id (2^63)");
+    fail_length_error({fn, ": id ", id, " is not below keyspace::max_supported_id (2^63)"});
 }
 
 [[noreturn]] KEYSPACE_NOINLINE inline void throw_beyond_fixed_capacity(std::uint64_t bit, std::uint64_t capacity) {
-    throw std::length_error("keyspace::FixedStorage: bit " + std::to_string(bit) + " is beyond the fixed capacity of " +
-                            std::to_string(capacity) + " bits");
+    fail_length_error({"keyspace::FixedStorage: bit ", bit, " is beyond the fixed capacity of ", capacity, " bits"});
 }
 
 } // namespace detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/detail/scanner.hpp>
 #include <keyspace/sampling/access_distribution.hpp>
@@ -41,6 +42,7 @@ public:
     }
 
     /// One position, whatever its state.
+    KEYSPACE_ISA_ABI
     std::uint64_t draw() {
         if (!recency_) return sampler_(rng_);
         follow_newest();
@@ -48,6 +50,7 @@ public:
     }
     /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
     /// drawn position (wrapping to the start). nullopt when no position matches.
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> draw(Filter f) {
         std::uint64_t p = draw();
         if (f == Filter::All) return p;
@@ -63,11 +66,13 @@ public:
 private:
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
 
+    KEYSPACE_ISA_ABI
     void find_newest() {
         const auto top = last_set(space_, 0, space_.size());
         any_ = top.has_value();
         newest_ = top.value_or(space_.size() - 1);
     }
+    KEYSPACE_ISA_ABI
     void follow_newest() {
         const std::uint64_t before = newest_, n = space_.size();
         if (any_ && space_.mask_at(newest_, 1, Filter::SetOnly) == 0) { // removed: search down

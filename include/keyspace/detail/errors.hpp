@@ -21,6 +21,7 @@
 #include <concepts>         // for std::integral, std::floating_point
 #include <cstdint>          // for std::uint64_t, std::int64_t
 #include <initializer_list> // for std::initializer_list
+#include <new>              // for std::bad_alloc
 #include <string>           // for std::string
 #include <string_view>      // for std::string_view
 #include <stdexcept>        // for std::invalid_argument, std::logic_error, std::length_error
@@ -99,6 +100,15 @@ template <class E>
 [[noreturn]] KEYSPACE_NOINLINE inline void fail_logic_error(Message parts) { raise<std::logic_error>(parts); }
 /// std::length_error: beyond a fixed capacity or the supported ID range.
 [[noreturn]] KEYSPACE_NOINLINE inline void fail_length_error(Message parts) { raise<std::length_error>(parts); }
+/// std::bad_alloc: memory the system would not give (a mapping, an allocation outside operator new).
+[[noreturn]] KEYSPACE_NOINLINE inline void fail_bad_alloc() {
+#if KEYSPACE_EXCEPTIONS
+    throw std::bad_alloc();
+#else
+    std::fputs("keyspace: out of memory\n", stderr);
+    std::abort();
+#endif
+}
 /// keyspace::IoError: a file or a shared region refused.
 [[noreturn]] KEYSPACE_NOINLINE inline void fail_io(Message parts) { raise<IoError>(parts); }
 

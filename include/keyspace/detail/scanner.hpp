@@ -5,6 +5,7 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/detail/sub_bitmap_table.hpp>
 #include <keyspace/prefix_tracker.hpp>
@@ -27,9 +28,11 @@ struct Stretch {
     std::uint64_t lo = 0, hi = 0, pos0 = 0;
 
     [[nodiscard]] std::uint64_t word(std::uint64_t w) const noexcept { return bm != nullptr ? bm->word(w) : 0; }
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> next_set(std::uint64_t from) const noexcept {
         return bm != nullptr ? bm->find_next_set(from, hi) : std::nullopt;
     }
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<std::uint64_t> next_unset(std::uint64_t from) const noexcept {
         if (bm == nullptr) return from < hi ? std::optional<std::uint64_t>(from) : std::nullopt;
         return bm->find_next_unset(from, hi);
@@ -92,10 +95,12 @@ private:
     }
 
     // Loads the next word with a match into mask_, advancing pos_; false at the end of [from, to).
+    KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE bool load_next_word() noexcept {
         return space_.table() ? load_next_word_of(rows_) : load_next_word_of(bits_);
     }
     template <class Bitmap>
+    KEYSPACE_ISA_ABI
     bool load_next_word_of(Stretch<Bitmap>& st) noexcept {
         for (;;) {
             if (pos_ >= to_) return false;
@@ -160,7 +165,9 @@ private:
 
     // Set-only over rows: continue at the next ID that owns a sub-bitmap (table mode) or has any bit set (flat
     // pairs), so that a sparse space costs a bitmap search rather than a visit per ID.
+    KEYSPACE_ISA_ABI
     void skip_row() noexcept { skip_row_from(pos_ + 1); }
+    KEYSPACE_ISA_ABI
     void skip_row_from(std::uint64_t p) noexcept {
         const std::uint64_t w = space_.width();
         const std::uint64_t row = (p + w - 1) / w; // first row starting at or after p
@@ -190,6 +197,7 @@ private:
 
 /// Highest set position in [lo, hi), or nullopt. Linear spaces: one backward word search bounded by lo; otherwise
 /// row by row from the top (table mode visits only the IDs that own a sub-bitmap).
+KEYSPACE_ISA_ABI
 [[nodiscard]] inline std::optional<std::uint64_t> last_set(const Space& s, std::uint64_t lo, std::uint64_t hi) noexcept {
     if (lo >= hi) return std::nullopt;
     if (s.linear()) {

@@ -1,22 +1,23 @@
 /** @file keyspace/detail/select_bit.hpp
- *  select_bit: the index of the r-th set bit of a word. */
+ *  select_bit: the position of the r-th set bit of a word, the one bit operation whose body depends on the
+ *  instruction set (one pdep where BMI2 is fast, a loop otherwise). Declared in the inline namespace of the
+ *  instruction set (detail/isa.hpp), so that files built with and without BMI2 keep their own; a non-template inline
+ *  function or member that calls it must carry KEYSPACE_ISA_ABI. */
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 
 #include <bit>     // for std::countr_zero
 #include <cstdint> // for std::uint64_t
 
-// pdep is one cycle where BMI2 is enabled, except on AMD before Zen 3 (microcoded there).
-#if defined(__BMI2__) && !defined(__znver1__) && !defined(__znver2__) && !defined(KEYSPACE_NO_SIMD)
+#if KEYSPACE_FAST_PDEP
 #include <immintrin.h> // for _pdep_u64
-#define KEYSPACE_FAST_PDEP 1
-#else
-#define KEYSPACE_FAST_PDEP 0
 #endif
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
+inline namespace KEYSPACE_ISA_NAME {
 
 /// Index of the r-th set bit of m (r < popcount(m)): one pdep where BMI2 is fast, else r steps.
 [[nodiscard]] KEYSPACE_ALWAYS_INLINE unsigned select_bit(std::uint64_t m, unsigned r) noexcept {
@@ -28,5 +29,6 @@ namespace detail {
 #endif
 }
 
+} // namespace KEYSPACE_ISA_NAME
 } // namespace detail
 KEYSPACE_END_NAMESPACE

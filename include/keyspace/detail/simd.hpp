@@ -7,26 +7,30 @@
  *  AArch64. Define KEYSPACE_NO_SIMD to force the scalar path. Under ThreadSanitizer the scalar path is taken too,
  *  with relaxed atomic loads, because TSan cannot see vector loads of atomic words.
  *
+ *  Files built with different flags in one program each keep their own kernels: everything here is declared in an
+ *  inline namespace named after the instruction set (detail/isa.hpp), and the bitmap members that call a kernel carry
+ *  KEYSPACE_ISA_ABI. keyspace::simd_kernel_name() (<keyspace/atomic_bitmap.hpp>) is the public way to ask which
+ *  kernels a file got.
+ *
  *  Concurrency: the vector paths read the words with plain aligned vector loads. Each 64-bit lane is read
  *  atomically on every supported target (aligned 8-byte element), but a batch is not a snapshot: a kernel running
  *  beside writers sees each word at some moment during the call, like a sequence of relaxed loads. */
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/atomic_word.hpp>
+#include <keyspace/detail/isa.hpp>
 
 #include <algorithm>   // for std::min
-#include <atomic>      // for std::atomic
+#include <atomic>      // for std::memory_order_relaxed
 #include <bit>         // for std::popcount, std::countr_zero, std::countl_zero
 #include <cstddef>     // for std::size_t
 #include <cstdint>     // for std::uint64_t, std::uintptr_t
-#include <type_traits> // for std::is_base_of_v
+#include <type_traits> // for std::is_base_of_v, std::is_same_v
 
-#if !defined(KEYSPACE_NO_SIMD) && !defined(KEYSPACE_TSAN)
-#include <xsimd/xsimd.hpp> // for xsimd::batch, xsimd::default_arch
-#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-#define KEYSPACE_SIMD_SCALAR 1
-#endif
-#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
+#if defined(KEYSPACE_DETAIL_XSIMD_ARCH) // see detail/isa.hpp
+#include <xsimd/xsimd.hpp>              // for xsimd::batch, xsimd::default_arch
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
 #include <immintrin.h> // for _mm512_popcnt_epi64 (xsimd 8 has no batch popcount)
 #endif
 #else
@@ -36,10 +40,12 @@
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail::simd {
 
-using atomic_word = std::atomic<std::uint64_t>;
-static_assert(sizeof(atomic_word) == sizeof(std::uint64_t) && alignof(atomic_word) == alignof(std::uint64_t),
-              "the kernels read atomic words as plain words");
-static_assert(atomic_word::is_always_lock_free, "keyspace needs lock-free 64-bit atomics");
+using atomic_word = detail::atomic_word; // the word the kernels read (detail/atomic_word.hpp)
+
+/// Everything below depends on the instruction set (the kernels by their source, the scalar loops by what the
+/// compiler makes of them under the file's flags): one inline namespace per instruction set, so that files built
+/// with different -m flags never share a definition. See detail/isa.hpp.
+inline namespace KEYSPACE_ISA_NAME {
 
 [[nodiscard]] KEYSPACE_ALWAYS_INLINE std::uint64_t load(const atomic_word& w) noexcept {
     return w.load(std::memory_order_relaxed); // a read kernel orders nothing; see the file comment
@@ -71,6 +77,8 @@ static_assert(atomic_word::is_always_lock_free, "keyspace needs lock-free 64-bit
 #if !defined(KEYSPACE_SIMD_SCALAR)
 
 using arch = xsimd::default_arch;
+static_assert(std::is_same_v<arch, KEYSPACE_DETAIL_XSIMD_ARCH>,
+              "detail/isa.hpp names another architecture than the one xsimd picks: extend its list");
 
 template <class A>
 using u64_batch = xsimd::batch<std::uint64_t, A>;
@@ -139,7 +147,7 @@ template <class A>
     return sum + popcount_scalar(p + i, n - i);
 }
 
-#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
 /// The vector operations of the VPOPCNTDQ kernel at one width: 512 bits, or 256 (needs AVX512VL).
 struct vpopcnt512 {
     using vec = __m512i;
@@ -227,12 +235,13 @@ template <class A>
 // ---------------------------------------------------------------------------------------------------------------
 // The dispatching entry points.
 
-/// Name of the kernel set compiled in, for tests and benchmark reports.
+/// Name of the kernel set compiled into this translation unit, for tests and benchmark reports (public:
+/// keyspace::simd_kernel_name()).
 [[nodiscard]] inline const char* kernel_name() noexcept {
 #if defined(KEYSPACE_SIMD_SCALAR)
     return "scalar";
 #else
-#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
     if constexpr (std::is_base_of_v<xsimd::avx512f, arch>) return "avx512+vpopcntdq";
 #endif
     return arch::name();
@@ -255,7 +264,7 @@ inline constexpr std::size_t popcount_streaming_words = std::size_t{1} << 18;
     return popcount_scalar(p, n);
 #else
     const std::size_t head = words_before_line(p, n);
-#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512F__)
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
 #if defined(__AVX512VL__)
     if (n - head >= popcount_streaming_words)
         return popcount_scalar(p, head) + popcount_vpopcntdq<vpopcnt256>(p + head, n - head);
@@ -335,5 +344,6 @@ inline bool for_each_set_bit(const atomic_word* p, std::size_t n, std::uint64_t 
     return true;
 }
 
+} // namespace KEYSPACE_ISA_NAME
 } // namespace detail::simd
 KEYSPACE_END_NAMESPACE

@@ -5,9 +5,10 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/counters.hpp>
 #include <keyspace/detail/bits.hpp>
-#include <keyspace/detail/storage.hpp>
-#include <keyspace/detail/thread_counter.hpp>
+#include <keyspace/detail/atomic_word.hpp>
+#include <keyspace/storage.hpp>
 
 #include <atomic>  // for std::memory_order
 #include <cstddef> // for std::size_t
@@ -18,7 +19,7 @@ KEYSPACE_BEGIN_NAMESPACE
 
 /** The sub-ID bitmap of one ID in the table layout: many small bitmaps, so a plain atomic count (which also answers
  *  sub_count and id_exists) instead of per-thread cells. */
-using SubBitmap = BasicAtomicBitmap<GrowableStorage, detail::SharedCounter>;
+using SubBitmap = BasicAtomicBitmap<GrowableStorage, SharedCounter>;
 
 namespace detail {
 

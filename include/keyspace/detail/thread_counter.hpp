@@ -1,20 +1,31 @@
 /** @file keyspace/detail/thread_counter.hpp
- *  A population counter that writers update without a second atomic read-modify-write and without sharing a
- *  cache line, and that readers sum in a few nanoseconds.
+ *  The machinery of keyspace::ThreadCounter (<keyspace/counters.hpp>): a population counter that writers update
+ *  without a second atomic read-modify-write and without sharing a cache line, and that readers sum in a few
+ *  nanoseconds.
  *
- *  Design. Every thread that writes to any bitmap attaches once to a process-wide slot (up to max_threads live at
- *  a time) and owns that slot's CounterBlock: pages of signed 64-bit deltas, one column per live counter. A counter
- *  (one per bitmap) holds a column number. A writer adds its delta to its own cell with a relaxed load and a relaxed
- *  store — only the owning thread ever stores a non-zero value there, so no RMW is needed and no other writer touches
- *  the line. A reader sums one cell per attached slot plus the counter's own `overflow` atomic, which takes the
- *  deltas of the rare threads that find no free slot, no free column or no memory for a page.
+ *  Design. A CounterRegistry hands out columns (one per live counter) and slots (one per writing thread, up to
+ *  max_threads at a time). The thread that owns a slot owns that slot's CounterBlock: pages of signed 64-bit deltas,
+ *  one cell per column. A writer adds its delta to its own cell with a relaxed load and a relaxed store — only the
+ *  owning thread ever stores a non-zero value there, so no RMW is needed and no other writer touches the line. A
+ *  reader sums one cell per attached slot plus the counter's own `overflow` atomic, which takes the deltas of the
+ *  rare threads that find no free slot, no free column or no memory for a page.
+ *
+ *  Which registry. A counter remembers the registry it took its column from, and a writer adds to its block *in
+ *  that registry*. The thread's blocks are found through a thread_local cache (the last registry written and its
+ *  block: one compare on the hot path; on a change, a short per-thread list). So a counter created in one shared
+ *  library and written from another counts exactly even where each library has its own copy of the library's inline
+ *  variables (built with -fvisibility=hidden, or loaded RTLD_LOCAL): there are then several registries, and each
+ *  counter and each writer still meet in one. A thread writes through at most counter_max_registries_per_thread
+ *  registries with private cells (one per such library); beyond, its deltas go to the overflow atomics, still exact.
  *
  *  Exactness: the sum is exact whenever no write is in flight (every writer's last store happens-before the read,
  *  e.g. after join). While writers run, it is some mix of their recent values, never torn.
  *  Recycling: a slot freed at thread exit keeps its values; the next thread to take it (under the registry lock,
  *  which orders it after the previous owner) adds to them. A column freed by a destroyed counter is zeroed in every
  *  block, under the lock, before it can be handed out again.
- *  Blocks and pages are never freed: they stay reachable from the registry, bounded by max_threads. */
+ *  Registries, blocks and pages are never freed: a registry is allocated on first use and stays reachable (from the
+ *  library that made it and from the counters and threads that use it), so a thread may exit after the library that
+ *  made a registry was unloaded; blocks are bounded by max_threads per registry. */
 #pragma once
 
 #include <keyspace/config.hpp>
@@ -34,6 +45,7 @@ inline constexpr std::uint32_t counter_page_columns = 512;  // 4 KiB pages
 inline constexpr std::uint32_t counter_max_pages = 64;      // 32768 live counters with private cells
 inline constexpr std::uint32_t counter_max_columns = counter_page_columns * counter_max_pages;
 inline constexpr std::uint32_t counter_no_column = ~0u;
+inline constexpr std::uint32_t counter_max_registries_per_thread = 8; // libraries with their own registry
 
 struct CounterPage {
     std::atomic<std::int64_t> cell[counter_page_columns];
@@ -44,8 +56,8 @@ struct CounterBlock {
     std::atomic<CounterPage*> page[counter_max_pages];
 };
 
-/// Process-wide registry: constant-initialised and trivially destructible, so it is usable from any thread at any
-/// time, including during static destruction.
+/// A registry of columns and per-thread blocks. Trivially destructible and never freed, so it is usable from any
+/// thread at any time, including during static destruction.
 class CounterRegistry {
 public:
     constexpr CounterRegistry() noexcept = default;
@@ -143,37 +155,74 @@ private:
     std::atomic<CounterBlock*> block_[counter_max_threads] = {};
 };
 
-inline constinit CounterRegistry counter_registry{};
+/// The registry new counters take their columns from: one per copy of this inline function (one per program, or one
+/// per shared library that keeps its own copy), allocated on first use and never freed. nullptr only when that
+/// allocation fails; counters then count through their overflow atomic alone.
+[[nodiscard]] KEYSPACE_NOINLINE inline CounterRegistry* default_counter_registry() noexcept {
+    static constinit std::atomic<CounterRegistry*> instance{nullptr};
+    CounterRegistry* r = instance.load(std::memory_order_acquire); // pairs with the release CAS below
+    if (r != nullptr) return r;
+    auto* fresh = new (std::nothrow) CounterRegistry{};
+    if (fresh == nullptr) return nullptr;
+    if (instance.compare_exchange_strong(r, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return fresh;
+    delete fresh;
+    return r;
+}
 
-/// The calling thread's block; constant-initialised so the hot path reads it with one TLS load and no guard.
-inline constinit thread_local CounterBlock* tls_counter_block = nullptr;
-/// Set once the thread cannot (or can no longer) own a slot: its deltas go to the overflow atomics.
-inline constinit thread_local bool tls_counter_unattached = false;
+/// What a thread knows about its blocks. Constant-initialised and trivially destructible, so the hot path reads it
+/// with one TLS access and no guard; `registry` and `block` are the hot pair (the registry last written through and
+/// this thread's block in it, nullptr when it has none there).
+struct ThreadCells {
+    CounterRegistry* registry = nullptr;
+    CounterBlock* block = nullptr;
+    bool exited = false; // the thread's slots were returned: from now on its deltas go to the overflow atomics
+    std::uint32_t attached = 0;
+    struct Entry {
+        CounterRegistry* registry;
+        CounterBlock* block; // nullptr: that registry had no slot or no memory for this thread
+        std::uint32_t slot;
+    };
+    Entry entry[counter_max_registries_per_thread] = {};
+};
+inline constinit thread_local ThreadCells tls_counter_cells{};
 
-/// Returns the slot at thread exit. Touched only when a thread attaches, so the hot path never pays its TLS guard.
+/// Returns the slots at thread exit. Touched only when a thread attaches, so the hot path never pays its TLS guard.
 struct CounterSlotGuard {
-    std::uint32_t slot = counter_max_threads;
+    bool armed = false;
     constexpr CounterSlotGuard() noexcept = default;
     ~CounterSlotGuard() {
-        tls_counter_block = nullptr;
-        tls_counter_unattached = true; // a later write from another thread_local destructor uses the overflow
-        if (slot < counter_max_threads) counter_registry.detach(slot);
+        ThreadCells& t = tls_counter_cells;
+        t.exited = true; // a later write from another thread_local destructor uses the overflow
+        t.registry = nullptr;
+        t.block = nullptr;
+        for (std::uint32_t i = 0; i < t.attached; ++i)
+            if (t.entry[i].block != nullptr) t.entry[i].registry->detach(t.entry[i].slot);
+        t.attached = 0;
     }
     CounterSlotGuard(const CounterSlotGuard&) = delete;
     CounterSlotGuard& operator=(const CounterSlotGuard&) = delete;
 };
 inline thread_local CounterSlotGuard tls_counter_guard;
 
-[[nodiscard]] KEYSPACE_NOINLINE inline CounterBlock* attach_this_thread() noexcept {
-    if (tls_counter_unattached) return nullptr;
-    std::uint32_t slot = 0;
-    CounterBlock* b = counter_registry.attach(slot);
-    if (b == nullptr) {
-        tls_counter_unattached = true;
-        return nullptr;
+/// The calling thread's block in registry r (attaching on first use), made the hot pair; nullptr when the thread
+/// has none there (no free slot, no memory, too many registries, or the thread is exiting).
+[[nodiscard]] KEYSPACE_NOINLINE inline CounterBlock* enter_registry(CounterRegistry* r) noexcept {
+    ThreadCells& t = tls_counter_cells;
+    CounterBlock* b = nullptr;
+    if (r != nullptr && !t.exited) {
+        std::uint32_t i = 0;
+        while (i < t.attached && t.entry[i].registry != r) ++i;
+        if (i < t.attached) {
+            b = t.entry[i].block;
+        } else if (t.attached < counter_max_registries_per_thread) {
+            std::uint32_t slot = counter_max_threads;
+            b = r->attach(slot); // remembered even when nullptr: the thread does not retry that registry
+            t.entry[t.attached++] = {r, b, slot};
+            if (b != nullptr) tls_counter_guard.armed = true; // first use registers the guard's destructor
+        }
     }
-    tls_counter_guard.slot = slot;
-    tls_counter_block = b;
+    t.registry = r;
+    t.block = b;
     return b;
 }
 
@@ -182,71 +231,6 @@ inline thread_local CounterSlotGuard tls_counter_guard;
     if (p != nullptr) b->page[page].store(p, std::memory_order_release); // pairs with the acquire in sum()
     return p;
 }
-
-/** The counter a bitmap embeds: 8 bytes of column and 8 of overflow. Not copyable, not movable. */
-class ThreadCounter {
-public:
-    ThreadCounter() noexcept : column_(counter_registry.acquire_column()) {}
-    ~ThreadCounter() { counter_registry.release_column(column_); }
-    ThreadCounter(const ThreadCounter&) = delete;
-    ThreadCounter& operator=(const ThreadCounter&) = delete;
-
-    /// Adds delta; thread-safe, lock-free, never throws.
-    KEYSPACE_ALWAYS_INLINE void add(std::int64_t delta) noexcept {
-        CounterBlock* b = tls_counter_block;
-        if (b == nullptr) [[unlikely]]
-            b = attach_this_thread();
-        if (b != nullptr && column_ != counter_no_column) [[likely]] {
-            const std::uint32_t page = column_ / counter_page_columns;
-            // Relaxed: this thread is the only one that stores the page pointer of its own block.
-            CounterPage* p = b->page[page].load(std::memory_order_relaxed);
-            if (p == nullptr) [[unlikely]]
-                p = make_page(b, page);
-            if (p != nullptr) [[likely]] {
-                auto& cell = p->cell[column_ % counter_page_columns];
-                // Owner-only store: relaxed load + relaxed store, no RMW. Readers sum relaxed loads.
-                cell.store(cell.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
-                return;
-            }
-        }
-        overflow_.fetch_add(delta, std::memory_order_relaxed);
-    }
-
-    /// Sum of all deltas; exact whenever no add is in flight. Clamped at zero while writers race.
-    [[nodiscard]] std::uint64_t value() const noexcept {
-        std::int64_t total = overflow_.load(std::memory_order_relaxed);
-        if (column_ != counter_no_column) total += counter_registry.sum(column_);
-        return total > 0 ? static_cast<std::uint64_t>(total) : 0;
-    }
-
-    /// Sets the value to zero. Exclusive: no add may run concurrently.
-    void reset() noexcept {
-        counter_registry.zero_column(column_);
-        overflow_.store(0, std::memory_order_relaxed);
-    }
-
-private:
-    std::uint32_t column_;
-    std::atomic<std::int64_t> overflow_{0};
-};
-
-/** A single relaxed atomic: 16 bytes, no registry column. For bitmaps that are many and small (one per
- *  hierarchical ID), where a per-thread cell would cost more than the contention it saves. */
-class SharedCounter {
-public:
-    SharedCounter() noexcept = default;
-    SharedCounter(const SharedCounter&) = delete;
-    SharedCounter& operator=(const SharedCounter&) = delete;
-    void add(std::int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
-    [[nodiscard]] std::uint64_t value() const noexcept {
-        const std::int64_t v = value_.load(std::memory_order_relaxed);
-        return v > 0 ? static_cast<std::uint64_t>(v) : 0;
-    }
-    void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
-
-private:
-    std::atomic<std::int64_t> value_{0};
-};
 
 } // namespace detail
 KEYSPACE_END_NAMESPACE

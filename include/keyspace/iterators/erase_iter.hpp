@@ -3,6 +3,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/input_range.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/key.hpp>
@@ -39,6 +40,7 @@ public:
     EraseIter& operator=(const EraseIter&) = delete;
     ~EraseIter() { release(); }
 
+    KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
         while (auto p = scanner_.next()) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/input_range.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/key.hpp>
@@ -45,6 +46,7 @@ public:
     RandomIter(const RandomIter&) = delete;
     RandomIter& operator=(const RandomIter&) = delete;
 
+    KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
         if (mixed_) return draw_mixed();
@@ -148,6 +150,7 @@ private:
         return false;
     }
 
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> next_position() {
         for (;;) {
             while (open_count_ < window && refill(open_count_)) ++open_count_;

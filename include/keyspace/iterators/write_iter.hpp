@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/input_range.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/key.hpp>
@@ -47,6 +48,7 @@ public:
     WriteIter(const WriteIter&) = delete;
     WriteIter& operator=(const WriteIter&) = delete;
 
+    KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
         for (;;) {

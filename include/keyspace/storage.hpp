@@ -1,0 +1,349 @@
+/** @file keyspace/storage.hpp
+ *  The storage policies for BasicAtomicBitmap: where the words live and how they grow. Published memory never moves,
+ *  so a write can never be lost to a copy. The bitmap keeps the semantics (return values, counts, masks); a
+ *  storage only answers "where is word w".
+ *
+ *  The BitmapStorage concept (keyspace::BitmapStorage) asks for:
+ *  - `explicit S(std::uint64_t capacity_bits)` — capacity already rounded to a multiple of 64;
+ *  - `capacity()` — bits addressable without growth; `ensure_capacity(bit)` — true if it grew, std::length_error if
+ *    it cannot;
+ *  - `word(w)` — pointer to word w, or nullptr when it holds no memory (then the word reads as zero);
+ *  - `test_bit(i)` — bit i with acquire ordering, false where no memory is held (the hot read path);
+ *  - `word_for_write(w)` — the word, committing memory for it (std::bad_alloc, or std::length_error beyond a fixed
+ *    capacity);
+ *  - `for_each_run(wb, we, f)` / `for_each_run_reverse(wb, we, f)` — calls f(first_word, pointer, count) for each
+ *    committed run of words inside [wb, we), ascending or descending, skipping uncommitted regions; f returns false
+ *    to stop; the call returns false when stopped;
+ *  - `memory_bytes()` (bytes this storage allocated: 0 for memory it adopted), `zero_all()` and
+ *    `reset_to_initial()` (both exclusive).
+ *  The words are detail::atomic_word (<keyspace/detail/atomic_word.hpp>): plain 64-bit words accessed through
+ *  std::atomic_ref, with std::atomic's interface. The allocation machinery is in <keyspace/detail/storage.hpp>. */
+#pragma once
+
+#include <keyspace/config.hpp>
+#include <keyspace/detail/atomic_word.hpp>
+#include <keyspace/detail/bits.hpp>
+#include <keyspace/detail/storage.hpp>
+
+#include <algorithm> // for std::min, std::max
+#include <atomic>    // for std::atomic
+#include <concepts>  // for std::same_as, std::convertible_to, std::constructible_from
+#include <cstddef>   // for std::size_t
+#include <cstdint>   // for std::uint64_t, std::uintptr_t
+
+KEYSPACE_BEGIN_NAMESPACE
+
+/** Storage with a fixed capacity: one contiguous zeroed array (2 MiB aligned and advised for huge pages from 4 MiB
+ *  on, see allocate_zeroed_words), `test` is a single load. Writes beyond the capacity throw std::length_error. */
+class FixedStorage {
+public:
+    explicit FixedStorage(std::uint64_t capacity_bits)
+        : words_(detail::checked_capacity_words(capacity_bits)), data_(detail::allocate_zeroed_words(words_)) {}
+    ~FixedStorage() { detail::free_zeroed_words(data_, words_); }
+    FixedStorage(const FixedStorage&) = delete;
+    FixedStorage& operator=(const FixedStorage&) = delete;
+
+    [[nodiscard]] std::uint64_t capacity() const noexcept { return words_ * detail::word_bits; }
+    bool ensure_capacity(std::uint64_t bit) const {
+        if (bit >= capacity()) detail::throw_beyond_fixed_capacity(bit, capacity());
+        return false;
+    }
+    [[nodiscard]] detail::atomic_word* word(std::uint64_t w) const noexcept { return w < words_ ? data_ + w : nullptr; }
+    /// Bit i as one acquire load; false beyond the capacity.
+    [[nodiscard]] bool test_bit(std::uint64_t i) const noexcept {
+        const std::uint64_t w = i >> 6;
+        return w < words_ && ((data_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+    }
+    [[nodiscard]] detail::atomic_word& word_for_write(std::uint64_t w) const {
+        if (w >= words_) [[unlikely]]
+            detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
+        return data_[w];
+    }
+    template <class F>
+    bool for_each_run(std::uint64_t wb, std::uint64_t we, F&& f) const {
+        we = std::min(we, words_);
+        return wb >= we || f(wb, data_ + wb, static_cast<std::size_t>(we - wb));
+    }
+    template <class F>
+    bool for_each_run_reverse(std::uint64_t wb, std::uint64_t we, F&& f) const {
+        return for_each_run(wb, we, f);
+    }
+    [[nodiscard]] std::size_t memory_bytes() const noexcept {
+        return static_cast<std::size_t>(words_) * sizeof(detail::atomic_word);
+    }
+    void zero_all() noexcept {
+        for (std::uint64_t i = 0; i < words_; ++i) data_[i].store(0, std::memory_order_relaxed);
+    }
+    void reset_to_initial() noexcept { zero_all(); }
+
+private:
+    std::uint64_t words_;
+    detail::atomic_word* data_;
+};
+
+/** The growable default. The initial capacity (up to `max_eager_bits`) is one contiguous zeroed array, allocated as
+ *  FixedStorage's is, so `test` below it is a single load as in FixedStorage. Beyond it, words live in 8 KiB chunks
+ *  (65536 bits) reached through a radix tree of 512-way nodes whose height grows with the highest chunk touched (at
+ *  most 6 levels for 2^63 bits). Chunks and nodes are allocated on first write and published with a CAS; nothing published ever moves or is freed
+ *  before `reset_to_initial()` or destruction, so growth never loses a concurrent write and never blocks readers.
+ *  Capacity is a logical bound raised by `ensure_capacity`; memory follows the chunks actually written
+ *  (`set(10^12)` alone commits one chunk and six nodes). */
+class GrowableStorage {
+public:
+    static constexpr std::uint64_t chunk_words_log = 10; // 1024 words = 8 KiB = 65536 bits per chunk
+    static constexpr std::uint64_t chunk_words = 1ull << chunk_words_log;
+    static constexpr std::uint64_t fanout_log = 9; // 512 children = 4 KiB per node
+    static constexpr std::uint64_t fanout = 1ull << fanout_log;
+    /// The contiguous first segment is capped here; a larger requested capacity is logical only.
+    static constexpr std::uint64_t max_eager_bits = 1ull << 31;
+
+    explicit GrowableStorage(std::uint64_t capacity_bits)
+        : initial_bits_(detail::checked_capacity_words(capacity_bits) * detail::word_bits),
+          seg0_words_(std::min(initial_bits_, max_eager_bits) / detail::word_bits),
+          seg0_(detail::allocate_zeroed_words(seg0_words_)), capacity_(initial_bits_), memory_(initial_memory()) {}
+    /// Adopts `word_count` words of memory that outlives the storage and may be shared with other processes (a
+    /// mapped region, see <keyspace/shared_region.hpp>): the contiguous segment is that memory, as it is; nothing
+    /// is freed; the capacity is fixed (writes beyond it throw std::length_error); shared() is true.
+    GrowableStorage(detail::adopt_words_t, detail::atomic_word* words, std::uint64_t word_count) noexcept
+        : initial_bits_(word_count * detail::word_bits), seg0_words_(word_count), seg0_(words),
+          capacity_(initial_bits_), owned_(false), memory_(initial_memory()) {}
+    ~GrowableStorage() {
+        free_tree(root_.load(std::memory_order_relaxed));
+        if (owned_) detail::free_zeroed_words(seg0_, seg0_words_);
+    }
+    GrowableStorage(const GrowableStorage&) = delete;
+    GrowableStorage& operator=(const GrowableStorage&) = delete;
+
+    [[nodiscard]] std::uint64_t capacity() const noexcept {
+        return capacity_.load(std::memory_order_relaxed); // a bound only: no memory is reached through it
+    }
+    /// True for adopted memory: other processes may write it, so counts must be taken from the bits.
+    [[nodiscard]] bool shared() const noexcept { return !owned_; }
+
+    bool ensure_capacity(std::uint64_t bit) {
+        std::uint64_t cap = capacity_.load(std::memory_order_relaxed);
+        if (bit < cap) [[likely]]
+            return false;
+        if (!owned_) detail::throw_beyond_fixed_capacity(bit, cap);
+        const std::uint64_t want = detail::round_up_to_word(bit + 1); // bit < 2^63: no overflow
+        while (cap < want)
+            if (capacity_.compare_exchange_weak(cap, want, std::memory_order_relaxed)) return true;
+        return false;
+    }
+
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word* word(std::uint64_t w) const noexcept {
+        if (w < seg0_words_) [[likely]]
+            return seg0_ + w;
+        Chunk* c = find_chunk(w >> chunk_words_log);
+        return c != nullptr ? &c->words[w & (chunk_words - 1)] : nullptr;
+    }
+
+    /// Bit i as one acquire load in the contiguous segment; otherwise through the tree. False where nothing is
+    /// committed.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool test_bit(std::uint64_t i) const noexcept {
+        const std::uint64_t w = i >> 6;
+        if (w < seg0_words_) [[likely]]
+            return ((seg0_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+        const Chunk* c = find_chunk(w >> chunk_words_log);
+        return c != nullptr && ((c->words[w & (chunk_words - 1)].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+    }
+
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word& word_for_write(std::uint64_t w) {
+        if (w < seg0_words_) [[likely]]
+            return seg0_[w];
+        // An existing chunk below the capacity needs neither growth nor creation: stay inline.
+        if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
+            if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
+        return grow_to_word(w);
+    }
+
+    template <class F>
+    bool for_each_run(std::uint64_t wb, std::uint64_t we, F&& f) const {
+        if (wb >= we) return true;
+        if (wb < seg0_words_) {
+            const std::uint64_t e = std::min(we, seg0_words_);
+            if (!f(wb, seg0_ + wb, static_cast<std::size_t>(e - wb))) return false;
+            wb = e;
+        }
+        if (wb >= we) return true;
+        const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
+        if (r == 0) return true;
+        return visit<false>(node_of(r), height_of(r), 0, wb, we, f);
+    }
+
+    template <class F>
+    bool for_each_run_reverse(std::uint64_t wb, std::uint64_t we, F&& f) const {
+        if (wb >= we) return true;
+        if (we > seg0_words_) {
+            const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
+            if (r != 0 && !visit<true>(node_of(r), height_of(r), 0, std::max(wb, seg0_words_), we, f)) return false;
+        }
+        if (wb < seg0_words_) {
+            const std::uint64_t e = std::min(we, seg0_words_);
+            return f(wb, seg0_ + wb, static_cast<std::size_t>(e - wb));
+        }
+        return true;
+    }
+
+    /// Bytes this storage allocated: its contiguous segment (none for adopted memory) and the chunks and nodes.
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return memory_.load(std::memory_order_relaxed); }
+
+    void zero_all() noexcept {
+        for_each_run(0, detail::max_supported_word, [](std::uint64_t, detail::atomic_word* p, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
+            return true;
+        });
+    }
+
+    void reset_to_initial() noexcept {
+        free_tree(root_.exchange(0, std::memory_order_acq_rel));
+        for (std::uint64_t i = 0; i < seg0_words_; ++i) seg0_[i].store(0, std::memory_order_relaxed);
+        capacity_.store(initial_bits_, std::memory_order_relaxed);
+        memory_.store(initial_memory(), std::memory_order_relaxed);
+    }
+
+private:
+    struct alignas(cache_line_size) Chunk {
+        detail::atomic_word words[chunk_words];
+    };
+    struct alignas(cache_line_size) Node { // children are Nodes above level 1, Chunks at level 1
+        std::atomic<void*> child[fanout];
+    };
+    // The root word packs the node pointer (64-byte aligned) with the tree height (1..6) in its low bits.
+    static Node* node_of(std::uintptr_t r) noexcept { return reinterpret_cast<Node*>(r & ~std::uintptr_t{7}); }
+    static unsigned height_of(std::uintptr_t r) noexcept { return static_cast<unsigned>(r & 7); }
+    static constexpr std::uint64_t span_log(unsigned height) noexcept { return fanout_log * height; }
+
+    /// memory_bytes() with no chunk: the contiguous segment when this storage allocated it, 0 when it was adopted.
+    [[nodiscard]] std::size_t initial_memory() const noexcept {
+        return owned_ ? static_cast<std::size_t>(seg0_words_) * sizeof(detail::atomic_word) : 0;
+    }
+
+    [[nodiscard]] Chunk* find_chunk(std::uint64_t c) const noexcept {
+        const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
+        const unsigned h = height_of(r);
+        if (h == 0 || (c >> span_log(h)) != 0) return nullptr;
+        const Node* n = node_of(r);
+        for (unsigned level = h - 1; level > 0; --level) {
+            // Acquire pairs with the release CAS in get_or_create: the child's zero-fill is visible.
+            n = static_cast<const Node*>(n->child[(c >> span_log(level)) & (fanout - 1)].load(std::memory_order_acquire));
+            if (n == nullptr) return nullptr;
+        }
+        return static_cast<Chunk*>(n->child[c & (fanout - 1)].load(std::memory_order_acquire));
+    }
+
+    /// The slow write path: raise the logical capacity to cover word w, then find or create its chunk.
+    KEYSPACE_NOINLINE detail::atomic_word& grow_to_word(std::uint64_t w) {
+        if (!owned_) detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
+        ensure_capacity(w * detail::word_bits + (detail::word_bits - 1));
+        return make_chunk(w >> chunk_words_log)->words[w & (chunk_words - 1)];
+    }
+
+    Chunk* make_chunk(std::uint64_t c) {
+        std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
+        while (height_of(r) == 0 || (c >> span_log(height_of(r))) != 0) r = grow_root(r);
+        Node* n = node_of(r);
+        for (unsigned level = height_of(r) - 1; level > 0; --level)
+            n = get_or_create<Node>(n->child[(c >> span_log(level)) & (fanout - 1)]);
+        return get_or_create<Chunk>(n->child[c & (fanout - 1)]);
+    }
+
+    template <class T>
+    T* get_or_create(std::atomic<void*>& slot) {
+        void* p = slot.load(std::memory_order_acquire); // pairs with the release CAS below (another thread's)
+        if (p != nullptr) return static_cast<T*>(p);
+        T* fresh = detail::allocate_growth_node<T>();
+        // Release on success publishes the zero-fill; acquire on failure sees the winner's zero-fill.
+        if (slot.compare_exchange_strong(p, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            memory_.fetch_add(sizeof(T), std::memory_order_relaxed); // rare: once per chunk or node
+            return fresh;
+        }
+        delete fresh;
+        return static_cast<T*>(p);
+    }
+
+    /// Adds a level above the root: the new root's first child is the old root, which never moves.
+    std::uintptr_t grow_root(std::uintptr_t r) {
+        Node* fresh = detail::allocate_growth_node<Node>();
+        if (r != 0) fresh->child[0].store(node_of(r), std::memory_order_relaxed); // published by the CAS below
+        const std::uintptr_t next = reinterpret_cast<std::uintptr_t>(fresh) | (height_of(r) + 1);
+        // Release publishes the node and its first child; acquire on failure sees the winner's root.
+        if (root_.compare_exchange_strong(r, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            memory_.fetch_add(sizeof(Node), std::memory_order_relaxed);
+            return next;
+        }
+        delete fresh;
+        return r;
+    }
+
+    template <bool Reverse, class F>
+    bool visit(Node* n, unsigned h, std::uint64_t base_chunk, std::uint64_t wb, std::uint64_t we, F& f) const {
+        // Children of n at height h each span 2^span_log(h-1) chunks.
+        const std::uint64_t child_log = span_log(h - 1);
+        const std::uint64_t cb = wb >> chunk_words_log, ce = (we - 1) >> chunk_words_log; // inclusive chunk range
+        const std::uint64_t node_end = base_chunk + (fanout << child_log) - 1;             // inclusive
+        if (cb > node_end || ce < base_chunk) return true;
+        const std::uint64_t first = (std::max(cb, base_chunk) - base_chunk) >> child_log;
+        const std::uint64_t last = (std::min(ce, node_end) - base_chunk) >> child_log;
+        for (std::uint64_t k = 0; k <= last - first; ++k) {
+            const std::uint64_t i = Reverse ? last - k : first + k;
+            void* child = n->child[i].load(std::memory_order_acquire); // pairs with the release CAS in get_or_create
+            if (child == nullptr) continue;
+            const std::uint64_t child_base = base_chunk + (i << child_log);
+            if (h > 1) {
+                if (!visit<Reverse>(static_cast<Node*>(child), h - 1, child_base, wb, we, f)) return false;
+            } else {
+                const std::uint64_t cw = child_base << chunk_words_log;
+                const std::uint64_t lo = std::max(wb, cw), hi = std::min(we, cw + chunk_words);
+                if (lo < hi && !f(lo, &static_cast<Chunk*>(child)->words[lo - cw], static_cast<std::size_t>(hi - lo)))
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    static void free_tree(std::uintptr_t r) noexcept {
+        if (r != 0) free_node(node_of(r), height_of(r));
+    }
+    static void free_node(Node* n, unsigned h) noexcept {
+        for (auto& c : n->child) {
+            void* p = c.load(std::memory_order_relaxed);
+            if (p == nullptr) continue;
+            if (h > 1)
+                free_node(static_cast<Node*>(p), h - 1);
+            else
+                delete static_cast<Chunk*>(p);
+        }
+        delete n;
+    }
+
+    const std::uint64_t initial_bits_;
+    const std::uint64_t seg0_words_;
+    detail::atomic_word* const seg0_;
+    std::atomic<std::uint64_t> capacity_;
+    std::atomic<std::uintptr_t> root_{0};
+    const bool owned_ = true; // before memory_: its initialiser reads owned_
+    std::atomic<std::size_t> memory_;
+};
+
+/// What BasicAtomicBitmap needs from its Storage parameter (see the file comment).
+template <class S>
+concept BitmapStorage =
+    std::constructible_from<S, std::uint64_t> &&
+    requires(S& s, const S& cs, std::uint64_t w, bool (*f)(std::uint64_t, detail::atomic_word*, std::size_t)) {
+        { cs.capacity() } -> std::same_as<std::uint64_t>;
+        { s.ensure_capacity(w) } -> std::same_as<bool>;
+        { cs.word(w) } -> std::convertible_to<const detail::atomic_word*>;
+        { cs.test_bit(w) } -> std::same_as<bool>;
+        { s.word_for_write(w) } -> std::same_as<detail::atomic_word&>;
+        { cs.for_each_run(w, w, f) } -> std::same_as<bool>;
+        { cs.for_each_run_reverse(w, w, f) } -> std::same_as<bool>;
+        { cs.memory_bytes() } -> std::convertible_to<std::size_t>;
+        s.zero_all();
+        s.reset_to_initial();
+    };
+
+static_assert(BitmapStorage<FixedStorage>);
+static_assert(BitmapStorage<GrowableStorage>);
+
+KEYSPACE_END_NAMESPACE
