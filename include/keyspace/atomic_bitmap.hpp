@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/counters.hpp>
 #include <keyspace/detail/atomic_word.hpp>
 #include <keyspace/detail/bits.hpp>
@@ -307,7 +308,7 @@ public:
         storage_.ensure_capacity(e - 1);
         const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
         std::uint64_t changed = 0;
-        try {
+        KEYSPACE_TRY {
             for (std::uint64_t w = wb; w <= wl; ++w) {
                 std::uint64_t m = ~0ull;
                 if (w == wb) m &= detail::mask_from(b);
@@ -317,9 +318,9 @@ public:
                 const std::uint64_t old = word.fetch_or(m, std::memory_order_acq_rel);
                 changed += static_cast<std::uint64_t>(std::popcount(m & ~old));
             }
-        } catch (...) { // std::bad_alloc mid-range: the bits set so far stay set and counted
+        } KEYSPACE_CATCH_ALL { // std::bad_alloc mid-range: the bits set so far stay set and counted
             if (changed != 0) count_.add(static_cast<std::int64_t>(changed));
-            throw;
+            KEYSPACE_RETHROW;
         }
         if (changed != 0) count_.add(static_cast<std::int64_t>(changed));
         return changed;

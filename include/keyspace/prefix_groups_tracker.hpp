@@ -244,12 +244,12 @@ private:
                                                                             // entry's weak_ptr pins 24 bytes only
         entries_.push_back(std::make_unique<GroupEntry>(std::move(config), tracker, h));
         GroupEntry* entry = entries_.back().get();
-        try {
+        KEYSPACE_TRY {
             order_.reserve(order_.size() + 1);
             if ((used_ + 1) * 2 > table_.load(std::memory_order_relaxed)->capacity()) rehash(order_.size() + 1);
-        } catch (...) {
+        } KEYSPACE_CATCH_ALL {
             entries_.pop_back();
-            throw;
+            KEYSPACE_RETHROW;
         }
         GroupTable& t = *table_.load(std::memory_order_relaxed);
         std::size_t i = static_cast<std::size_t>(h) & t.mask;

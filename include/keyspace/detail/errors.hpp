@@ -34,6 +34,19 @@
 #define KEYSPACE_EXCEPTIONS 0
 #endif
 
+// Clean-up on an exception's way out, in code that must also compile with -fno-exceptions (where no exception
+// leaves a call: errors abort, so the clean-up block is never needed):
+//   KEYSPACE_TRY { ... } KEYSPACE_CATCH_ALL { undo(); KEYSPACE_RETHROW; }
+#if KEYSPACE_EXCEPTIONS
+#define KEYSPACE_TRY try
+#define KEYSPACE_CATCH_ALL catch (...)
+#define KEYSPACE_RETHROW throw
+#else
+#define KEYSPACE_TRY if (true)
+#define KEYSPACE_CATCH_ALL else
+#define KEYSPACE_RETHROW std::abort()
+#endif
+
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
 
