@@ -1,10 +1,12 @@
 /** @file keyspace/toolkit/key_format.hpp
- *  KeyFormatter: IDs to keys shaped `prefix{tag}:000000000042` and back, without allocation. */
+ *  KeyFormatter: IDs to keys shaped `prefix{tag}:000000000042` and back, without allocation. GroupKeyFormatter:
+ *  the keys of group iteration items (each item's tracker prefix, then the ID). */
 #pragma once
 
 #include <keyspace/config.hpp>
 #include <keyspace/detail/errors.hpp>
 
+#include <concepts>    // for std::convertible_to
 #include <cstddef>     // for std::size_t
 #include <cstdint>     // for std::uint64_t
 #include <cstring>     // for std::memcpy
@@ -271,6 +273,81 @@ private:
 
     std::string prefix_, tag_, sep_;
     unsigned width_;
+};
+
+/** Renders the keys of group iterations: each item's tracker prefix as-is, then (`{tag}` when a tag is given) the
+ *  ID zero-padded to `width` digits — for every prefix, exactly the key KeyFormatter::for_prefix(prefix, tag, width)
+ *  renders, so `user:000000000042` for item {"user:", 42}. One formatter serves every prefix of a group, with no
+ *  allocation per key: format() writes into the caller's buffer. Items are GroupItem (from
+ *  <keyspace/group_iterators.hpp>) or anything with a `prefix` convertible to std::string_view and an integral
+ *  `id`; a hierarchical item renders the key of its ID (its sub_id is the field or member inside that key).
+ *  To parse keys back, use for_prefix(prefix): a KeyFormatter of the same shape.
+ *  The per-key path does not check the prefix: with a hash tag, a prefix containing `{` would capture the
+ *  cluster hash (see KeyFormatter), which for_prefix() rejects.
+ *  Thread safety: immutable after construction; every const member may be called concurrently. */
+class GroupKeyFormatter {
+public:
+    /// Keys `prefix` + `{hash_tag}` (when not empty) + the ID in `width` digits. Throws std::invalid_argument for a
+    /// width outside 1..20 or a tag containing `{` or `}` (as KeyFormatter does).
+    explicit GroupKeyFormatter(std::string hash_tag = {}, unsigned width = KeyFormatter::default_width)
+        : tail_(KeyFormatter::for_prefix(std::string(), std::move(hash_tag), width)) {}
+
+    /// The tag put after every prefix (empty: none).
+    [[nodiscard]] const std::string& hash_tag() const noexcept { return tail_.hash_tag(); }
+    /// Digits of every ID below 10^width (longer IDs are written in full).
+    [[nodiscard]] unsigned width() const noexcept { return tail_.width(); }
+
+    /// The KeyFormatter of this shape for one prefix (allocates; for set-up and for parsing keys back). Throws
+    /// std::invalid_argument for a prefix containing `{`.
+    [[nodiscard]] KeyFormatter for_prefix(std::string_view key_prefix) const {
+        return KeyFormatter::for_prefix(std::string(key_prefix), tail_.hash_tag(), tail_.width());
+    }
+
+    /// Length of the key of id under key_prefix.
+    [[nodiscard]] std::size_t size(std::string_view key_prefix, std::uint64_t id) const noexcept {
+        return key_prefix.size() + tail_.size(id);
+    }
+    /// A buffer of this many bytes holds the key of any ID under key_prefix.
+    [[nodiscard]] std::size_t max_size(std::string_view key_prefix) const noexcept {
+        return key_prefix.size() + tail_.max_size();
+    }
+
+    /// Writes the key of id under key_prefix into out; returns its length, or 0 (nothing written) when out is too
+    /// small.
+    [[nodiscard]] std::size_t format(std::string_view key_prefix, std::uint64_t id, std::span<char> out) const noexcept {
+        const std::size_t n = size(key_prefix, id);
+        if (out.size() < n) [[unlikely]]
+            return 0;
+        std::memcpy(out.data(), key_prefix.data(), key_prefix.size());
+        (void)tail_.format(id, out.subspan(key_prefix.size()));
+        return n;
+    }
+    /// Writes the key of a group item (its prefix and id) into out; returns its length, or 0 (nothing written)
+    /// when out is too small.
+    template <class Item>
+        requires requires(const Item& item) {
+            { item.prefix } -> std::convertible_to<std::string_view>;
+            { item.id } -> std::convertible_to<std::uint64_t>;
+        }
+    [[nodiscard]] std::size_t format(const Item& item, std::span<char> out) const noexcept {
+        return format(std::string_view(item.prefix), static_cast<std::uint64_t>(item.id), out);
+    }
+    /// The key of a group item as a std::string (allocates; for set-up and tests, not the hot path).
+    template <class Item>
+        requires requires(const Item& item) {
+            { item.prefix } -> std::convertible_to<std::string_view>;
+            { item.id } -> std::convertible_to<std::uint64_t>;
+        }
+    [[nodiscard]] std::string to_string(const Item& item) const {
+        const std::string_view prefix(item.prefix);
+        const auto id = static_cast<std::uint64_t>(item.id);
+        std::string s(size(prefix, id), '\0');
+        (void)format(prefix, id, std::span<char>(s.data(), s.size()));
+        return s;
+    }
+
+private:
+    KeyFormatter tail_; // the empty prefix with this tag and width: renders everything after the prefix
 };
 
 KEYSPACE_END_NAMESPACE
