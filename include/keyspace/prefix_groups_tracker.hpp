@@ -211,6 +211,7 @@ public:
     }
     /// Number of registered prefixes.
     [[nodiscard]] std::size_t size() const noexcept { return live_.load(std::memory_order_relaxed); }
+    /// Whether no prefix is registered.
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
     /// Unregisters every prefix (holders keep their trackers alive).
     void clear() {

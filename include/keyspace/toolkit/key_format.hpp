@@ -23,6 +23,7 @@ KEYSPACE_BEGIN_NAMESPACE
 struct ParsedKey {
     std::string_view prefix;   ///< the formatter's prefix
     std::string_view hash_tag; ///< the text between `{` and `}` (empty when the key has no tag)
+    /// The ID.
     std::uint64_t id = 0;
     friend bool operator==(const ParsedKey&, const ParsedKey&) = default;
 };
@@ -117,7 +118,9 @@ inline constexpr std::uint64_t pow10_table[20] = {1ull,
  *  Thread safety: a KeyFormatter is immutable after construction; every const member may be called concurrently. */
 class KeyFormatter {
 public:
+    /// The default width: 12 digits.
     static constexpr unsigned default_width = 12;
+    /// The widest width: 20 digits (2^64 - 1 has 20).
     static constexpr unsigned max_width = 20; // 2^64 - 1 has 20 digits
 
     /// Keys `prefix` + `{hash_tag}` (when not empty) + `separator` (may be empty) + the ID.
@@ -143,9 +146,13 @@ public:
         return KeyFormatter(std::move(key_prefix), std::move(hash_tag), std::string(), width);
     }
 
+    /// The prefix, as given.
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+    /// The formatter's own tag (empty: none).
     [[nodiscard]] const std::string& hash_tag() const noexcept { return tag_; }
+    /// The text between the prefix (and tag) and the ID.
     [[nodiscard]] const std::string& separator() const noexcept { return sep_; }
+    /// Digits of every ID below 10^width (longer IDs are written in full).
     [[nodiscard]] unsigned width() const noexcept { return width_; }
 
     /// Length of the key of any ID below 10^width with the formatter's own tag.
@@ -160,6 +167,7 @@ public:
     [[nodiscard]] std::size_t max_size() const noexcept { return size_with_tag(tag_.size(), max_width); }
     /// Offset of the first ID digit in a key rendered with a tag of tag_size characters (default: the own tag).
     [[nodiscard]] std::size_t id_offset() const noexcept { return id_offset(tag_.size()); }
+    /// Offset of the first ID digit in a key rendered with a tag of tag_size characters.
     [[nodiscard]] std::size_t id_offset(std::size_t tag_size) const noexcept {
         return prefix_.size() + (tag_size != 0 ? tag_size + 2 : 0) + sep_.size();
     }
@@ -191,6 +199,7 @@ public:
     }
     /// The key of id as a std::string (allocates; for set-up and tests, not the hot path).
     [[nodiscard]] std::string to_string(std::uint64_t id) const { return to_string(id, tag_); }
+    /// The key of id with the given tag as a std::string (allocates).
     [[nodiscard]] std::string to_string(std::uint64_t id, std::string_view tag) const {
         std::string s(size(id, tag), '\0');
         (void)format(id, tag, std::span<char>(s.data(), s.size()));
@@ -201,6 +210,7 @@ public:
     /// (of a tag of tag_size characters; default the own tag) and id must be below 10^width (so the key keeps its
     /// length). Returns false, writing nothing, when id does not fit the width or key is too short.
     bool patch_id(std::span<char> key, std::uint64_t id) const noexcept { return patch_id(key, id, tag_.size()); }
+    /// As patch_id(key, id), for a key rendered with a tag of tag_size characters.
     bool patch_id(std::span<char> key, std::uint64_t id, std::size_t tag_size) const noexcept {
         const std::size_t off = id_offset(tag_size);
         if (key.size() < off + width_ || (width_ < max_width && id >= detail::pow10_table[width_])) [[unlikely]]
