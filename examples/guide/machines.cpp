@@ -10,8 +10,8 @@
 namespace {
 
 // [guide:machine]
-/// What load generator `i` of `n` runs (its command line: --machine i --machines n --seed 7). No coordination: the
-/// slices are disjoint and cover the IDs, and the seed makes the same keyspace shape on every machine.
+/// What load generator `i` of `n` runs (a tool takes i, n and the seed from its command line). No coordination:
+/// the slices are disjoint and cover the IDs, and the seed makes the same keyspace shape on every machine.
 std::vector<std::uint64_t> run_machine(std::uint64_t i, std::uint64_t n, std::uint64_t seed) {
     const std::uint64_t keys = 1'000'000;
     keyspace::PrefixTracker users(keyspace::TrackerConfig::simple("user:").with_max_id(keys));

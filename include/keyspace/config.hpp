@@ -19,7 +19,7 @@
 #include <cstddef> // for std::size_t
 #include <cstdint> // for std::uint64_t
 
-/// The major version: files and regions are compatible within it.
+/// The major version.
 #define KEYSPACE_VERSION_MAJOR 0
 /// The minor version.
 #define KEYSPACE_VERSION_MINOR 1

@@ -328,7 +328,7 @@ public:
         const std::size_t n = size(key_prefix, id);
         if (out.size() < n) [[unlikely]]
             return 0;
-        std::memcpy(out.data(), key_prefix.data(), key_prefix.size());
+        if (!key_prefix.empty()) std::memcpy(out.data(), key_prefix.data(), key_prefix.size()); // data() may be null
         (void)tail_.format(id, out.subspan(key_prefix.size()));
         return n;
     }
