@@ -30,5 +30,7 @@ KEYSPACE_BUILD_PACKAGES=(cmake make g++ libxsimd-dev catch2)
 KEYSPACE_TEST_PACKAGES=(clang-14 libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user libbenchmark-dev libroaring-dev)
 # The consumer tests: builds through pkg-config (plain and autotools: PKG_CHECK_MODULES); scripts/release.sh.
 KEYSPACE_TEST_PACKAGES+=(pkg-config autoconf automake git gzip)
+# The API reference check (tests/doxygen_test.cmake, release preset).
+KEYSPACE_TEST_PACKAGES+=(doxygen)
 # examples/redis_load and its test against a real server (tests/redis_load_test.sh skips without redis-server).
 KEYSPACE_TEST_PACKAGES+=(libhiredis-dev redis-server redis-tools)

@@ -4,6 +4,8 @@
 #include "model.hpp"
 
 #include <keyspace/prefix_groups_tracker.hpp>
+#include <keyspace/shared_region.hpp>
+#include <keyspace/toolkit/persistence.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -13,11 +15,14 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 using keyspace::AccessDistribution;
 using keyspace::AddResult;
@@ -211,6 +216,140 @@ TEST_CASE("try_add says whether it inserted, found the same config or a differen
     CHECK(c->max_id() == 100u);
     CHECK(groups.add(TrackerConfig::hierarchical("a:")) == a); // add returns the existing tracker
     CHECK(groups.size() == 1);
+}
+
+TEST_CASE("adopt registers an existing tracker under its own prefix and get returns that object", "[groups][adopt]") {
+    PrefixGroupsTracker groups;
+    auto mine = std::make_shared<PrefixTracker>(TrackerConfig::simple("a:").with_max_id(100));
+    mine->add_range(0, 10);
+    auto [a, r1] = groups.try_adopt(mine);
+    CHECK(r1 == AddResult::Inserted);
+    CHECK(a == mine);
+    CHECK(groups.get("a:") == mine); // the lock-free lookup finds the very object
+    CHECK(groups.prefixes() == std::vector<std::string>{"a:"});
+    CHECK(groups.total_count() == 10);
+    groups.get("a:")->add(50); // a worker's writes through the registry reach the adopter's pointer
+    CHECK(mine->exists(50));
+
+    // The same object again: Existing. Another object for the prefix, even with an equal config: OtherTracker, the
+    // registered one is returned and the new one is not registered.
+    auto [b, r2] = groups.try_adopt(mine);
+    CHECK(r2 == AddResult::Existing);
+    CHECK(b == mine);
+    auto twin = std::make_shared<PrefixTracker>(TrackerConfig::simple("a:").with_max_id(100));
+    auto [c, r3] = groups.try_adopt(twin);
+    CHECK(r3 == AddResult::OtherTracker);
+    CHECK(c == mine);
+    CHECK(groups.adopt(twin) == mine);
+    CHECK(twin.use_count() == 1); // the registry kept no reference to the refused tracker
+    // add() with an equal config finds the adopted tracker (Existing), a different one is a mismatch.
+    CHECK(groups.try_add(TrackerConfig::simple("a:").with_max_id(100)) == std::pair{mine, AddResult::Existing});
+    CHECK(groups.try_add(TrackerConfig::simple("a:")).second == AddResult::ConfigMismatch);
+    // An adopted prefix that was added first: the added tracker stays.
+    auto added = groups.add(TrackerConfig::simple("b:"));
+    CHECK(groups.try_adopt(std::make_shared<PrefixTracker>("b:")) == std::pair{added, AddResult::OtherTracker});
+    CHECK(groups.size() == 2);
+
+    // Adopted trackers iterate like added ones, in registration order.
+    std::vector<Item> keys;
+    for (const auto& item : groups.iter().set_only().range(45, 55).build())
+        keys.emplace_back(std::string(item.prefix), item.id);
+    CHECK(keys == std::vector<Item>{{"a:", 50}});
+
+    // remove() hands the reference back; once the holders let go the tracker is destroyed (the registry holds none).
+    std::weak_ptr<PrefixTracker> watch = mine;
+    CHECK(groups.remove("a:") == mine);
+    CHECK_FALSE(groups.get("a:"));
+    mine.reset(), a.reset(), b.reset(), c.reset();
+    CHECK(watch.expired());
+    // The freed prefix takes the other tracker now.
+    CHECK(groups.try_adopt(twin) == std::pair{twin, AddResult::Inserted});
+    CHECK(groups.get("a:") == twin);
+    // A std::unique_ptr converts (what load_tracker returns).
+    CHECK(groups.adopt(std::make_unique<PrefixTracker>("u:"))->prefix() == "u:");
+    CHECK(groups.prefixes() == std::vector<std::string>{"b:", "a:", "u:"});
+}
+
+TEST_CASE("adopt refuses a null tracker and an empty prefix, registering nothing", "[groups][adopt][bad-input]") {
+    PrefixGroupsTracker groups;
+    CHECK_THROWS_WITH(groups.adopt(nullptr), Catch::Contains("adopt") && Catch::Contains("null"));
+    CHECK_THROWS_WITH(groups.try_adopt(std::make_shared<PrefixTracker>("")),
+                      Catch::Contains("adopt") && Catch::Contains("empty"));
+    CHECK(groups.empty());
+}
+
+#if KEYSPACE_HAS_SHARED_REGION
+TEST_CASE("a tracker over a SharedKeyspace region file is adopted: the group writes into the region",
+          "[groups][adopt][shared-region]") {
+    const std::string path = "/tmp/keyspace-groups-adopt-" + std::to_string(::getpid());
+    keyspace::SharedKeyspace::remove(path);
+    const auto cfg = TrackerConfig::simple("region:").with_max_id(1000);
+    {
+        auto region = keyspace::SharedKeyspace::create(path, cfg);
+        region->add_range(0, 3);
+        PrefixGroupsTracker groups;
+        groups.add(TrackerConfig::simple("local:").with_max_id(1000));
+        CHECK(groups.try_adopt(region) == std::pair{region, AddResult::Inserted});
+        CHECK(groups.get("region:") == region);
+        region.reset(); // the registry keeps the mapping alive
+        // Claims across the group land in the region as in the local tracker.
+        auto writer = groups.iter().prefixes({"region:"}).write(keyspace::ClaimPolicy::RoundRobin);
+        for (int i = 0; i < 5; ++i) REQUIRE(writer.next());
+        CHECK(groups.get("region:")->count() == 8);
+        // Another mapping of the same file (another process would open it the same way) sees every key.
+        auto other = keyspace::SharedKeyspace::open(path, cfg);
+        CHECK(other->count() == 8);
+        for (std::uint64_t id = 0; id < 8; ++id) CHECK(other->exists(id));
+        other->add(900);
+        CHECK(groups.get("region:")->exists(900));
+    }
+    CHECK(keyspace::SharedKeyspace::remove(path));
+}
+#endif
+
+TEST_CASE("a tracker read back by load_tracker is adopted with its keys", "[groups][adopt][persistence]") {
+    PrefixTracker saved(TrackerConfig::simple("saved:").with_max_id(100000));
+    for (std::uint64_t id = 0; id < 100000; id += 7) saved.add(id);
+    std::stringstream file;
+    keyspace::save_tracker(saved, file);
+
+    PrefixGroupsTracker groups;
+    auto [t, r] = groups.try_adopt(keyspace::load_tracker(file, "saved"));
+    CHECK(r == AddResult::Inserted);
+    CHECK(t->prefix() == "saved:");
+    CHECK(t->max_id() == 100000u);
+    CHECK(groups.get("saved:") == t);
+    CHECK(groups.total_count() == saved.count());
+    std::uint64_t seen = 0;
+    for (const auto& item : groups.iter().set_only().build()) {
+        CHECK(item.id % 7 == 0);
+        ++seen;
+    }
+    CHECK(seen == saved.count());
+}
+
+TEST_CASE("trackers adopted while readers call get are found as the very objects adopted", "[groups][adopt]") {
+    PrefixGroupsTracker groups;
+    constexpr int n = 200; // enough to rehash the table several times under the readers
+    std::vector<std::shared_ptr<PrefixTracker>> made;
+    for (int i = 0; i < n; ++i) made.push_back(std::make_shared<PrefixTracker>(key_name("t", i)));
+    std::atomic<bool> done{false};
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 2; ++r)
+        readers.emplace_back([&] {
+            while (!done.load(std::memory_order_acquire))
+                for (int i = 0; i < n; ++i)
+                    if (auto t = groups.get(made[static_cast<std::size_t>(i)]->prefix());
+                        t && t != made[static_cast<std::size_t>(i)])
+                        wrong.fetch_add(1);
+        });
+    for (const auto& t : made) groups.adopt(t);
+    done.store(true, std::memory_order_release);
+    for (auto& th : readers) th.join();
+    CHECK(wrong.load() == 0);
+    CHECK(groups.size() == static_cast<std::size_t>(n));
+    for (const auto& t : made) CHECK(groups.get(t->prefix()) == t);
 }
 
 TEST_CASE("remove drops the registry's reference and holders keep the tracker alive", "[groups]") {

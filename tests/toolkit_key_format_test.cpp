@@ -1,6 +1,7 @@
-// KeyFormatter: rendering, in-place ID rewrite, parsing back, bad input.
+// KeyFormatter: rendering, in-place ID rewrite, parsing back, bad input. GroupKeyFormatter: group items' keys.
 #include "catch.hpp"
 
+#include <keyspace/prefix_groups_tracker.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/toolkit/key_format.hpp>
 
@@ -9,7 +10,9 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+using keyspace::GroupKeyFormatter;
 using keyspace::KeyFormatter;
 using keyspace::ParsedKey;
 
@@ -150,4 +153,43 @@ TEST_CASE("for_prefix renders a tracker's keys: its whole prefix, then the digit
     CHECK(tagged.parse("user:{a1}000000000042") == ParsedKey{"user:", "a1", 42});
     CHECK_THROWS_AS(KeyFormatter::for_prefix("user:", "", 0), std::invalid_argument);
     CHECK_THROWS_AS(KeyFormatter::for_prefix("user:", "a{"), std::invalid_argument);
+}
+
+TEST_CASE("GroupKeyFormatter renders each group item as its tracker's for_prefix key", "[toolkit][key_format]") {
+    keyspace::PrefixGroupsTracker groups;
+    groups.add(keyspace::TrackerConfig::simple("user:").with_max_id(1000))->add(42);
+    groups.add(keyspace::TrackerConfig::simple("f").with_max_id(1000))->add(7);
+    groups.add(keyspace::TrackerConfig::hierarchical("h:").with_max_id(10).with_max_sub_id(4))->add_pair(3, 2);
+    const GroupKeyFormatter keys;
+    std::vector<std::string> rendered;
+    std::array<char, 64> buf{};
+    for (const auto& item : groups.iter().set_only().build()) {
+        const std::size_t n = keys.format(item, buf);
+        REQUIRE(n == keys.size(item.prefix, item.id));
+        rendered.emplace_back(buf.data(), n);
+        CHECK(rendered.back() == keys.to_string(item));
+        // exactly the key of a KeyFormatter made from the tracker, which parses it back
+        const KeyFormatter f = KeyFormatter::for_prefix(groups.get(item.prefix)->prefix());
+        CHECK(rendered.back() == f.to_string(item.id));
+        CHECK(keys.for_prefix(item.prefix).parse(rendered.back()) == ParsedKey{item.prefix, "", item.id});
+    }
+    CHECK(rendered == std::vector<std::string>{"user:000000000042", "f000000000007", "h:000000000003"});
+
+    // a tag and a width; a buffer too small gets nothing
+    const GroupKeyFormatter tagged("a1", 4);
+    CHECK(tagged.hash_tag() == "a1");
+    CHECK(tagged.width() == 4u);
+    const keyspace::GroupItem item{"user:", 42, 0};
+    CHECK(tagged.to_string(item) == "user:{a1}0042");
+    CHECK(tagged.to_string(item) == KeyFormatter::for_prefix("user:", "a1", 4).to_string(42));
+    CHECK(tagged.max_size("user:") == KeyFormatter::for_prefix("user:", "a1", 4).max_size());
+    CHECK(tagged.to_string(keyspace::GroupItem{"f", 123456, 0}) == "f{a1}123456"); // wider than the width: in full
+    std::array<char, 12> small{};
+    CHECK(tagged.format(item, small) == 0u);
+    CHECK(small == std::array<char, 12>{});
+    std::array<char, 13> exact{};
+    CHECK(tagged.format(item, exact) == 13u);
+    CHECK_THROWS_AS(GroupKeyFormatter("", 0), std::invalid_argument);
+    CHECK_THROWS_AS(GroupKeyFormatter("a}"), std::invalid_argument);
+    CHECK_THROWS_AS(keys.for_prefix("we{ird"), std::invalid_argument);
 }

@@ -19,16 +19,22 @@
 #include <cstddef> // for std::size_t
 #include <cstdint> // for std::uint64_t
 
+/// The major version.
 #define KEYSPACE_VERSION_MAJOR 0
+/// The minor version.
 #define KEYSPACE_VERSION_MINOR 1
+/// The patch version.
 #define KEYSPACE_VERSION_PATCH 0
+/// The version as "major.minor.patch".
 #define KEYSPACE_VERSION_STRING "0.1.0"
 
 // Everything lives in keyspace::v0 (an inline namespace), so two vendored copies of different major versions
 // can coexist in one program without ODR clashes while users keep writing keyspace::AtomicBitmap.
+/// Opens namespace keyspace and its inline ABI namespace (v0): every declaration of the library is inside.
 #define KEYSPACE_BEGIN_NAMESPACE \
     namespace keyspace {         \
     inline namespace v0 {
+/// Closes what KEYSPACE_BEGIN_NAMESPACE opened.
 #define KEYSPACE_END_NAMESPACE \
     } /* namespace v0 */       \
     } /* namespace keyspace */
@@ -37,7 +43,9 @@
 #define KEYSPACE_NOINLINE __attribute__((noinline))
 #define KEYSPACE_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
+/// Keeps a function out of line (cold paths such as error reporting).
 #define KEYSPACE_NOINLINE __declspec(noinline)
+/// Inlines a function on the hot path whatever the optimizer estimates.
 #define KEYSPACE_ALWAYS_INLINE __forceinline
 #endif
 

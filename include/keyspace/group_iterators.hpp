@@ -54,8 +54,11 @@ enum class PrefixWeight {
 
 /// One key of a group iteration. `prefix` views the tracker's own prefix string, kept alive by the iterator.
 struct GroupItem {
+    /// The tracker's prefix (views the tracker's own string, kept alive by the iterator).
     std::string_view prefix;
+    /// The key's ID.
     std::uint64_t id;
+    /// The sub-ID of a hierarchical tracker's pair; 0 for a simple tracker.
     std::uint64_t sub_id;
     friend bool operator==(const GroupItem&, const GroupItem&) = default;
 };
@@ -101,7 +104,9 @@ class GroupIteratorBuilder;
  *  `limit(n)` bounds the total. Items view the trackers' prefixes, which the iterator keeps alive. Move-only. */
 class GroupIter : public detail::GroupIteratorBase<GroupIter> {
 public:
+    /// Movable; the moved-from iterator must not be used again.
     GroupIter(GroupIter&&) noexcept = default;
+    /// Movable; the moved-from iterator must not be used again.
     GroupIter& operator=(GroupIter&&) noexcept = default;
     GroupIter(const GroupIter&) = delete;
     GroupIter& operator=(const GroupIter&) = delete;
@@ -122,6 +127,7 @@ public:
         if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_;
         return r;
     }
+    /// Whether next() can yield nothing more.
     [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0; }
 
 private:
@@ -205,11 +211,14 @@ private:
  *  Move-only. */
 class GroupWriteIter : public detail::GroupIteratorBase<GroupWriteIter> {
 public:
+    /// Movable; the moved-from iterator must not be used again.
     GroupWriteIter(GroupWriteIter&&) noexcept = default;
+    /// Movable; the moved-from iterator must not be used again.
     GroupWriteIter& operator=(GroupWriteIter&&) noexcept = default;
     GroupWriteIter(const GroupWriteIter&) = delete;
     GroupWriteIter& operator=(const GroupWriteIter&) = delete;
 
+    /// The next item, or std::nullopt at the end.
     std::optional<GroupItem> next() {
         while (left_ > 0 && picker_.alive_count() > 0) {
             const std::size_t i = choose();
@@ -223,6 +232,7 @@ public:
         left_ = 0;
         return std::nullopt;
     }
+    /// Whether next() can yield nothing more.
     [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0 || picker_.alive_count() == 0; }
 
 private:
@@ -285,11 +295,14 @@ private:
  *  Move-only. */
 class GroupEraseIter : public detail::GroupIteratorBase<GroupEraseIter> {
 public:
+    /// Movable; the moved-from iterator must not be used again.
     GroupEraseIter(GroupEraseIter&&) noexcept = default;
+    /// Movable; the moved-from iterator must not be used again.
     GroupEraseIter& operator=(GroupEraseIter&&) noexcept = default;
     GroupEraseIter(const GroupEraseIter&) = delete;
     GroupEraseIter& operator=(const GroupEraseIter&) = delete;
 
+    /// The next item, or std::nullopt at the end.
     std::optional<GroupItem> next() {
         for (; left_ > 0 && cur_ < erasers_.size(); ++cur_)
             if (auto k = erasers_[cur_].next()) {
@@ -299,6 +312,7 @@ public:
         left_ = 0;
         return std::nullopt;
     }
+    /// Whether next() can yield nothing more.
     [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0; }
 
 private:
@@ -325,10 +339,13 @@ private:
  *  std::invalid_argument naming them. Thread safety: a builder is a value; iterators are for one thread each. */
 class GroupIteratorBuilder {
 public:
+    /// A builder over these trackers, in this order (PrefixGroupsTracker::iter() makes one).
     explicit GroupIteratorBuilder(std::vector<std::shared_ptr<PrefixTracker>> trackers)
         : trackers_(std::make_shared<const std::vector<std::shared_ptr<PrefixTracker>>>(std::move(trackers))) {}
 
+    /// Only present keys.
     [[nodiscard]] GroupIteratorBuilder set_only() const { return with([](auto& c) { c.filter_ = detail::Filter::SetOnly; }); }
+    /// Only absent keys.
     [[nodiscard]] GroupIteratorBuilder unset_only() const {
         return with([](auto& c) { c.filter_ = detail::Filter::UnsetOnly; });
     }
@@ -362,6 +379,7 @@ public:
         detail::check_range("GroupIteratorBuilder::range", b, e);
         return with([b, e](auto& c) { c.range_ = std::pair{b, e}; });
     }
+    /// The seed of random() orders and draws (same seed, same trackers and keys: same sequence).
     [[nodiscard]] GroupIteratorBuilder seed(std::uint64_t s) const { return with([s](auto& c) { c.seed_ = s; }); }
     /// At most n items in total.
     [[nodiscard]] GroupIteratorBuilder limit(std::uint64_t n) const { return with([n](auto& c) { c.limit_ = n; }); }

@@ -27,11 +27,14 @@
 
 KEYSPACE_BEGIN_NAMESPACE
 
-/// What PrefixGroupsTracker::try_add did.
+/// What PrefixGroupsTracker::try_add or try_adopt did.
 enum class AddResult {
-    Inserted,      ///< the prefix was free: a new tracker was registered
-    Existing,      ///< the prefix was taken by a tracker with an equal config: that tracker is returned
-    ConfigMismatch ///< the prefix was taken by a tracker with a different config: that tracker is returned
+    Inserted,       ///< the prefix was free: the tracker (new, or the one adopted) was registered
+    Existing,       ///< try_add: the prefix was taken by a tracker with an equal config; try_adopt: by that very
+                    ///< tracker object. The registered tracker is returned
+    ConfigMismatch, ///< try_add: the prefix was taken by a tracker with a different config; that tracker is returned
+    OtherTracker    ///< try_adopt: the prefix was taken by another tracker object (whatever its config); that one is
+                    ///< returned and the tracker passed is not registered
 };
 
 namespace detail {
@@ -75,8 +78,9 @@ inline const GroupEntry* group_tombstone() noexcept {
  *  atomic pointers to immutable entries (acquire loads, a heterogeneous std::string_view compare) and turns the
  *  entry's std::weak_ptr into the returned std::shared_ptr: the only atomic write is that reference count
  *  increment (a compare-and-swap). Keep the pointer in a worker rather than calling get per operation.
- *  Writers (add, try_add, get_or_create's insertion, remove, clear) are serialized by a mutex and publish slots and
- *  tables with release stores; prefixes(), size(), total_count() and iter() take that mutex briefly too.
+ *  Writers (add, try_add, adopt, try_adopt, get_or_create's insertion, remove, clear) are serialized by a mutex
+ *  and publish slots and tables with release stores; prefixes(), size(), total_count() and iter() take that mutex
+ *  briefly too.
  *
  *  Ownership. The registry holds one std::shared_ptr per registered tracker; remove() hands that reference to its
  *  caller and clear() drops them all, so a tracker lives exactly as long as somebody (the registry, a worker, an
@@ -93,8 +97,15 @@ inline const GroupEntry* group_tombstone() noexcept {
  *  tombstone and costs no table at all). About 200 bytes per cycle with allocator overhead, so a million cycles
  *  keep about 200 MB until destruction: a registry is meant for a workload's prefixes, not for churning millions.
  *
- *  Prefixes must be non-empty (std::invalid_argument from add, try_add and get_or_create; get and remove answer
- *  null for ""). Non-copyable and non-movable; the static factories return prvalues. */
+ *  Adoption. adopt()/try_adopt() register a tracker that already exists — one mapped by SharedKeyspace, one read
+ *  by load_tracker, one a worker made — under its own prefix, and it is then found exactly as an added one (same
+ *  lock-free get). The registry shares ownership through the std::shared_ptr passed. A tracker made by
+ *  std::make_shared keeps its object and control block in one allocation, so a removed entry's weak_ptr then
+ *  pins sizeof(PrefixTracker) bytes (not its bitmap, which is freed with the last holder) until the registry dies;
+ *  SharedKeyspace and load_tracker (a std::unique_ptr) make separate control blocks.
+ *
+ *  Prefixes must be non-empty (std::invalid_argument from add, try_add, adopt, try_adopt and get_or_create; get and
+ *  remove answer null for ""). Non-copyable and non-movable; the static factories return prvalues. */
 class PrefixGroupsTracker {
 public:
     PrefixGroupsTracker() : PrefixGroupsTracker(std::nullopt) {}
@@ -121,7 +132,33 @@ public:
         const std::uint64_t h = detail::group_hash(config.prefix());
         if (const auto* e = find(t, config.prefix(), h))
             return {e->owner, e->config == config ? AddResult::Existing : AddResult::ConfigMismatch};
-        return {insert(std::move(config), h), AddResult::Inserted};
+        // A separate control block: a retired entry's weak_ptr pins 24 bytes only.
+        std::shared_ptr<PrefixTracker> tracker(new PrefixTracker(config));
+        return {insert(std::move(tracker), std::move(config), h), AddResult::Inserted};
+    }
+
+    /// Registers an existing tracker under its own prefix (tracker->prefix()) and returns it; when the prefix is
+    /// taken, returns the registered tracker instead (see try_adopt). Accepts the std::shared_ptr of
+    /// SharedKeyspace::create/open and the std::unique_ptr of load_tracker (converted). A null tracker or an empty
+    /// prefix throws std::invalid_argument.
+    std::shared_ptr<PrefixTracker> adopt(std::shared_ptr<PrefixTracker> tracker) {
+        return try_adopt(std::move(tracker)).first;
+    }
+
+    /// Like adopt, and says what it did: Inserted (the tracker passed is now registered), Existing (that same
+    /// tracker object already was) or OtherTracker (another tracker holds the prefix, even with an equal config: it
+    /// is returned, and the one passed is not registered; remove() the prefix first to replace it). Readers see an
+    /// adopted tracker through the same lock-free get() as an added one. On an exception nothing is registered.
+    std::pair<std::shared_ptr<PrefixTracker>, AddResult> try_adopt(std::shared_ptr<PrefixTracker> tracker) {
+        if (!tracker) detail::fail_invalid_argument({"PrefixGroupsTracker::adopt: the tracker is null"});
+        check_prefix("PrefixGroupsTracker::adopt", tracker->prefix());
+        TrackerConfig config = tracker->config(); // copied before the lock: the entry's immutable key
+        std::lock_guard<std::mutex> lock(mutex_);
+        const GroupTable& t = *table_.load(std::memory_order_relaxed); // writers only change it under the mutex
+        const std::uint64_t h = detail::group_hash(config.prefix());
+        if (const auto* e = find(t, config.prefix(), h))
+            return {e->owner, e->owner == tracker ? AddResult::Existing : AddResult::OtherTracker};
+        return {insert(std::move(tracker), std::move(config), h), AddResult::Inserted};
     }
 
     /// The tracker for prefix, or null. Takes no lock (see the class note); "" answers null.
@@ -175,6 +212,7 @@ public:
     }
     /// Number of registered prefixes.
     [[nodiscard]] std::size_t size() const noexcept { return live_.load(std::memory_order_relaxed); }
+    /// Whether no prefix is registered.
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
     /// Unregisters every prefix (holders keep their trackers alive).
     void clear() {
@@ -238,10 +276,9 @@ private:
         }
     }
 
-    std::shared_ptr<PrefixTracker> insert(TrackerConfig config, std::uint64_t h) {
+    std::shared_ptr<PrefixTracker> insert(std::shared_ptr<PrefixTracker> tracker, TrackerConfig config,
+                                          std::uint64_t h) {
         // Everything that can throw happens before the entry is published.
-        std::shared_ptr<PrefixTracker> tracker(new PrefixTracker(config)); // separate control block: a retired
-                                                                            // entry's weak_ptr pins 24 bytes only
         entries_.push_back(std::make_unique<GroupEntry>(std::move(config), tracker, h));
         GroupEntry* entry = entries_.back().get();
         KEYSPACE_TRY {

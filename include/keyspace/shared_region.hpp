@@ -88,6 +88,7 @@
 #include <unistd.h>   // for close, ftruncate, pread, unlink
 #define KEYSPACE_HAS_SHARED_REGION 1
 #else
+/// 1 where SharedKeyspace maps regions (POSIX), 0 elsewhere (its functions then throw region_error).
 #define KEYSPACE_HAS_SHARED_REGION 0
 #endif
 
@@ -103,9 +104,13 @@ public:
     /// Where the region lives: a file path, or a POSIX shared-memory name ("/name", under /dev/shm on Linux).
     enum class Backing : std::uint8_t { File, SharedMemory };
 
+    /// The first 8 bytes of every region: "KEYSPACE" in little-endian byte order.
     static constexpr std::uint64_t magic = 0x454341505359454bull; // "KEYSPACE" in little-endian byte order
+    /// The region format this version writes and reads.
     static constexpr std::uint32_t format_version = 2;
+    /// The size of the region header, before the bit words.
     static constexpr std::uint64_t header_bytes = 4096;
+    /// The longest prefix a region header holds.
     static constexpr std::size_t max_prefix_bytes = 200;
 
     /// Creates the region for `config` (simple mode, with_max_id set: std::invalid_argument otherwise) and returns

@@ -53,10 +53,15 @@ public:
         return c;
     }
 
+    /// The prefix: the whole text before the ID in the tracker's keys ("user:").
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+    /// Whether the tracker holds (id, sub_id) pairs.
     [[nodiscard]] bool is_hierarchical() const noexcept { return hierarchical_; }
+    /// The bound on IDs, if any (IDs in [0, max_id)).
     [[nodiscard]] std::optional<std::uint64_t> max_id() const noexcept { return max_id_; }
+    /// The bound on sub-IDs of a hierarchical tracker, if any (flat layout).
     [[nodiscard]] std::optional<std::uint64_t> max_sub_id() const noexcept { return max_sub_id_; }
+    /// IDs addressable from the start, before any growth.
     [[nodiscard]] std::uint64_t initial_capacity() const noexcept { return initial_capacity_; }
 
     friend bool operator==(const TrackerConfig&, const TrackerConfig&) = default;

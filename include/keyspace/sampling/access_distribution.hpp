@@ -33,7 +33,9 @@ KEYSPACE_BEGIN_NAMESPACE
  *  Thread safety: none (a value type; one per iterator or thread). */
 class Sampler {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
+    /// The concrete distributions a Sampler holds one of.
     using variant_type = std::variant<UniformDistribution, ZipfDistribution, ScrambledZipfDistribution,
                                       HotspotDistribution, LatestDistribution, LatestZipfDistribution,
                                       ExponentialDistribution, NormalDistribution>;
@@ -57,7 +59,9 @@ public:
     [[nodiscard]] std::uint64_t n() const noexcept {
         return std::visit([](const auto& d) { return d.n(); }, d_);
     }
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return n() - 1; }
     /// True for latest and latest_zipfian: rank 0 is the most recent key.
     [[nodiscard]] bool is_recency() const noexcept {
@@ -87,11 +91,13 @@ private:
  *  | normal(mean_pct, std_pct)       | NormalDistribution                                                     | */
 class AccessDistribution {
 public:
+    /// Which distribution an AccessDistribution describes.
     enum class Kind : std::uint8_t { Uniform, Zipfian, Hotspot, Latest, LatestZipfian, Exponential, Normal };
 
     /// Uniform.
     AccessDistribution() noexcept = default;
 
+    /// Every rank equally likely (the default).
     [[nodiscard]] static AccessDistribution uniform() noexcept { return {}; }
     /// P(r) ∝ (r + 1)^-skew; scrambled: the ranks pass through a keyed bijection so the hot keys are scattered.
     /// skew < 0, infinite or NaN throws std::invalid_argument.
@@ -131,6 +137,7 @@ public:
         return {Kind::Normal, mean_pct, std_pct, false};
     }
 
+    /// Which distribution this is.
     [[nodiscard]] Kind kind() const noexcept { return kind_; }
     /// zipfian(skew, true).
     [[nodiscard]] bool is_scrambled() const noexcept { return scrambled_; }

@@ -25,16 +25,21 @@ KEYSPACE_BEGIN_NAMESPACE
  *  std::invalid_argument. */
 class ExponentialDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n and lambda_pct, and the two constants of the inversion derived from them. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = ExponentialDistribution;
         /// n = 1, lambda_pct = 0.1.
         param_type() noexcept : param_type(1, 0.1, nullptr) {}
+        /// The parameters; values out of range throw std::invalid_argument, as the constructor's do.
         param_type(std::uint64_t n, double lambda_pct) : param_type(n, lambda_pct, "ExponentialDistribution") {}
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return n_; }
+        /// The mean distance from rank 0, as a fraction of n (in (0, 1]).
         [[nodiscard]] double lambda_pct() const noexcept { return lambda_pct_; }
         friend bool operator==(const param_type& a, const param_type& b) noexcept {
             return a.n_ == b.n_ && a.lambda_pct_ == b.lambda_pct_; // the rest follows from them
@@ -64,6 +69,7 @@ public:
     ExponentialDistribution() noexcept = default;
     /// See the class note; bad arguments throw std::invalid_argument.
     ExponentialDistribution(std::uint64_t n, double lambda_pct) : p_(n, lambda_pct) {}
+    /// A distribution with the parameters p.
     explicit ExponentialDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A rank in [0, n).
@@ -79,14 +85,20 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
     /// Resizes the range to [0, n) (same lambda_pct, so the decay length scales with n).
     void set_n(std::uint64_t n) { p_ = param_type(n, p_.lambda_pct()); }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The mean distance from rank 0, as a fraction of n (in (0, 1]).
     [[nodiscard]] double lambda_pct() const noexcept { return p_.lambda_pct(); }
 
     friend bool operator==(const ExponentialDistribution&, const ExponentialDistribution&) = default;

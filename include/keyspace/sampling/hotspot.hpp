@@ -59,17 +59,23 @@ struct HotColdSets {
  *  major version. n = 0, hot_pct ∉ (0, 1] and hot_prob ∉ [0, 1] (NaN included) throw std::invalid_argument. */
 class HotspotDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n, hot_pct, hot_prob, and the hot-set size derived from them. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = HotspotDistribution;
         /// n = 1, hot_pct = 0.2, hot_prob = 0.8 (YCSB's hotspot defaults).
         param_type() noexcept : sets_(1, 0.2, 0.8) {}
+        /// The parameters; values out of range throw std::invalid_argument, as the constructor's do.
         param_type(std::uint64_t n, double hot_pct, double hot_prob) : sets_(checked(n, hot_pct, hot_prob)) {}
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return sets_.n; }
+        /// The hot fraction of the range, in (0, 1]: the first ceil(hot_pct * n) ranks.
         [[nodiscard]] double hot_pct() const noexcept { return sets_.pct; }
+        /// The probability that a draw is in the hot set.
         [[nodiscard]] double hot_prob() const noexcept { return sets_.prob; }
         /// The hot set is [0, hot_count()): ceil(hot_pct * n) clamped to [1, n].
         [[nodiscard]] std::uint64_t hot_count() const noexcept { return sets_.hot; }
@@ -90,6 +96,7 @@ public:
     HotspotDistribution() noexcept = default;
     /// See the class note; bad arguments throw std::invalid_argument.
     HotspotDistribution(std::uint64_t n, double hot_pct, double hot_prob) : p_(n, hot_pct, hot_prob) {}
+    /// A distribution with the parameters p.
     explicit HotspotDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A rank in [0, n).
@@ -105,16 +112,24 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
     /// Resizes the range to [0, n) (same hot_pct and hot_prob); draws then follow a distribution built at n.
     void set_n(std::uint64_t n) { p_ = param_type(n, p_.hot_pct(), p_.hot_prob()); }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The hot fraction of the range, in (0, 1]: the first ceil(hot_pct * n) ranks.
     [[nodiscard]] double hot_pct() const noexcept { return p_.hot_pct(); }
+    /// The probability that a draw is in the hot set.
     [[nodiscard]] double hot_prob() const noexcept { return p_.hot_prob(); }
+    /// The ranks of the hot set.
     [[nodiscard]] std::uint64_t hot_count() const noexcept { return p_.hot_count(); }
 
     friend bool operator==(const HotspotDistribution&, const HotspotDistribution&) = default;

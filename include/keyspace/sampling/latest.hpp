@@ -25,18 +25,24 @@ KEYSPACE_BEGIN_NAMESPACE
  *  n = 0, recent_pct ∉ (0, 1] and recent_prob ∉ [0, 1] (NaN included) throw std::invalid_argument. */
 class LatestDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n, recent_pct, recent_prob, and the recent-set size derived from them. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = LatestDistribution;
         /// n = 1, recent_pct = 0.2, recent_prob = 0.8.
         param_type() noexcept : sets_(1, 0.2, 0.8) {}
+        /// The parameters; values out of range throw std::invalid_argument, as the constructor's do.
         param_type(std::uint64_t n, double recent_pct, double recent_prob)
             : sets_(checked(n, recent_pct, recent_prob)) {}
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return sets_.n; }
+        /// The recent fraction of the range, in (0, 1].
         [[nodiscard]] double recent_pct() const noexcept { return sets_.pct; }
+        /// The probability that a draw is recent.
         [[nodiscard]] double recent_prob() const noexcept { return sets_.prob; }
         /// The recent set is [0, recent_count()): ceil(recent_pct * n) in double, clamped to [1, n].
         [[nodiscard]] std::uint64_t recent_count() const noexcept { return sets_.hot; }
@@ -57,6 +63,7 @@ public:
     LatestDistribution() noexcept = default;
     /// See the class note; bad arguments throw std::invalid_argument.
     LatestDistribution(std::uint64_t n, double recent_pct, double recent_prob) : p_(n, recent_pct, recent_prob) {}
+    /// A distribution with the parameters p.
     explicit LatestDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A recency rank in [0, n).
@@ -78,14 +85,22 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The recent fraction of the range, in (0, 1].
     [[nodiscard]] double recent_pct() const noexcept { return p_.recent_pct(); }
+    /// The probability that a draw is recent.
     [[nodiscard]] double recent_prob() const noexcept { return p_.recent_prob(); }
+    /// The ranks counted as recent.
     [[nodiscard]] std::uint64_t recent_count() const noexcept { return p_.recent_count(); }
 
     friend bool operator==(const LatestDistribution&, const LatestDistribution&) = default;
@@ -107,16 +122,21 @@ private:
  *  n = 0, skew < 0, infinite or NaN throw std::invalid_argument. */
 class LatestZipfDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n and skew (with the derived constants of the Zipf sampler). */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = LatestZipfDistribution;
         /// n = 1, skew = 0.99 (YCSB's).
         param_type() noexcept = default;
+        /// The parameters; values out of range throw std::invalid_argument, as the constructor's do.
         param_type(std::uint64_t n, double skew) : zipf_(checked(n, skew)) {}
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return zipf_.n(); }
+        /// The Zipf exponent (skew).
         [[nodiscard]] double skew() const noexcept { return zipf_.skew(); }
         friend bool operator==(const param_type&, const param_type&) = default;
 
@@ -134,6 +154,7 @@ public:
     LatestZipfDistribution() noexcept = default;
     /// See the class note; bad arguments throw std::invalid_argument.
     LatestZipfDistribution(std::uint64_t n, double skew) : p_(n, skew) {}
+    /// A distribution with the parameters p.
     explicit LatestZipfDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A recency rank in [0, n).
@@ -155,12 +176,18 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The Zipf exponent (skew).
     [[nodiscard]] double skew() const noexcept { return p_.skew(); }
 
     friend bool operator==(const LatestZipfDistribution&, const LatestZipfDistribution&) = default;

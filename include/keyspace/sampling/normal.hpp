@@ -28,14 +28,17 @@ KEYSPACE_BEGIN_NAMESPACE
  *  n = 0, mean_pct ∉ [0, 1] and std_pct ∉ (0, 1] (NaN included) throw std::invalid_argument. */
 class NormalDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n, mean_pct and std_pct. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = NormalDistribution;
         /// n = 1, mean_pct = 0.5, std_pct = 0.1.
         param_type() noexcept = default;
+        /// The parameters; values out of range throw std::invalid_argument, as the constructor's do.
         param_type(std::uint64_t n, double mean_pct, double std_pct) : n_(n), mean_pct_(mean_pct), std_pct_(std_pct) {
             detail::check_sampling_n("NormalDistribution", n);
             detail::check_position("NormalDistribution", "mean_pct", mean_pct);
@@ -45,8 +48,11 @@ public:
             z_lo_ = -mean_ / sigma_;
             z_hi_ = (static_cast<double>(n) - mean_) / sigma_;
         }
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return n_; }
+        /// The mean, as a fraction of n (in [0, 1]).
         [[nodiscard]] double mean_pct() const noexcept { return mean_pct_; }
+        /// The standard deviation, as a fraction of n (in (0, 1]).
         [[nodiscard]] double std_pct() const noexcept { return std_pct_; }
         friend bool operator==(const param_type&, const param_type&) = default;
 
@@ -62,6 +68,7 @@ public:
     NormalDistribution() noexcept = default;
     /// See the class note; bad arguments throw std::invalid_argument.
     NormalDistribution(std::uint64_t n, double mean_pct, double std_pct) : p_(n, mean_pct, std_pct) {}
+    /// A distribution with the parameters p.
     explicit NormalDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A rank in [0, n).
@@ -82,15 +89,22 @@ public:
 
     /// Forgets the kept second variate of the last pair, so the next draws depend on the generator alone.
     void reset() noexcept { has_spare_ = false; }
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
     /// Resizes the range to [0, n) (same mean_pct and std_pct, so the bell scales with n).
     void set_n(std::uint64_t n) { p_ = param_type(n, p_.mean_pct(), p_.std_pct()); }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The mean, as a fraction of n (in [0, 1]).
     [[nodiscard]] double mean_pct() const noexcept { return p_.mean_pct(); }
+    /// The standard deviation, as a fraction of n (in (0, 1]).
     [[nodiscard]] double std_pct() const noexcept { return p_.std_pct(); }
 
     /// Equal parameters and the same kept variate (so equal generators give equal draws).

@@ -21,6 +21,8 @@ KEYSPACE_BEGIN_NAMESPACE
  *  Same (n, seed) => same permutation, stable within a major version. n = 0 throws std::invalid_argument. */
 class Permutation {
 public:
+    /// A permutation of [0, n) keyed by seed (the same n and seed give the same permutation). n = 0 throws
+    /// std::invalid_argument.
     Permutation(std::uint64_t n, std::uint64_t seed) : n_(n) {
         if (n == 0) detail::throw_invalid_argument("Permutation: n must be at least 1, got 0");
         const unsigned bits = std::max(2u, static_cast<unsigned>(std::bit_width(n - 1)));
@@ -43,6 +45,7 @@ public:
         while (x >= n_) x = decrypt(x);
         return x;
     }
+    /// n: the permutation maps [0, n) onto itself.
     [[nodiscard]] std::uint64_t size() const noexcept { return n_; }
 
 private:

@@ -59,6 +59,7 @@ namespace detail {
  *  Thread safety: none (a value type; give each thread its own). */
 class Rng {
 public:
+    /// The type of the values generated.
     using result_type = std::uint64_t;
 
     /// The generator for `seed`.
@@ -73,7 +74,9 @@ public:
         return Rng(detail::mix_seed(seed, index));
     }
 
+    /// The smallest value generated: 0.
     [[nodiscard]] static constexpr result_type min() noexcept { return 0; }
+    /// The largest value generated: 2^64 - 1.
     [[nodiscard]] static constexpr result_type max() noexcept { return ~result_type{0}; }
 
     /// The next 64 uniform bits.

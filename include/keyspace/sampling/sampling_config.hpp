@@ -54,10 +54,15 @@ public:
         return c;
     }
 
+    /// The access distribution, if set.
     [[nodiscard]] const std::optional<AccessDistribution>& distribution() const noexcept { return distribution_; }
+    /// The seed, if set.
     [[nodiscard]] std::optional<std::uint64_t> seed() const noexcept { return seed_; }
+    /// The item limit, if set.
     [[nodiscard]] std::optional<std::uint64_t> limit() const noexcept { return limit_; }
+    /// The sampling probability, if set.
     [[nodiscard]] std::optional<double> sample() const noexcept { return sample_; }
+    /// The fraction of present keys in a mixed stream, if set.
     [[nodiscard]] std::optional<double> mixed_ratio() const noexcept { return mixed_ratio_; }
 
     friend bool operator==(const SamplingConfig&, const SamplingConfig&) = default;

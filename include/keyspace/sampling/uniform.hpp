@@ -21,16 +21,19 @@ KEYSPACE_BEGIN_NAMESPACE
  *  std::invalid_argument. */
 class UniformDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters: the range size n. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = UniformDistribution;
         /// n = 1.
         param_type() noexcept = default;
         /// Ranks [0, n); n = 0 throws std::invalid_argument.
         explicit param_type(std::uint64_t n) : n_(n) { detail::check_sampling_n("UniformDistribution", n); }
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return n_; }
         friend bool operator==(const param_type&, const param_type&) = default;
 
@@ -42,6 +45,7 @@ public:
     UniformDistribution() noexcept = default;
     /// Ranks [0, n); n = 0 throws std::invalid_argument.
     explicit UniformDistribution(std::uint64_t n) : p_(n) {}
+    /// A distribution with the parameters p.
     explicit UniformDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A rank in [0, n).
@@ -57,13 +61,18 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
     /// Resizes the range to [0, n); draws then follow a distribution built at n. n = 0 throws.
     void set_n(std::uint64_t n) { p_ = param_type(n); }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
 
     friend bool operator==(const UniformDistribution&, const UniformDistribution&) = default;

@@ -19,6 +19,7 @@ KEYSPACE_BEGIN_NAMESPACE
 class WeightedPicker {
 public:
     WeightedPicker() = default;
+    /// A picker over the indices of weights: index i is drawn in proportion to weights[i].
     explicit WeightedPicker(std::vector<double> weights)
         : weights_(std::move(weights)), alive_(weights_.size(), 1), alive_count_(weights_.size()) {
         rebuild();
@@ -45,8 +46,11 @@ public:
             if (alive_[i] && k-- == 0) return i;
         return 0; // unreachable: alive_count_ counts alive_
     }
+    /// Indices not killed.
     [[nodiscard]] std::size_t alive_count() const noexcept { return alive_count_; }
+    /// Whether index i may still be picked.
     [[nodiscard]] bool alive(std::size_t i) const noexcept { return alive_[i] != 0; }
+    /// Index i is never picked again.
     void kill(std::size_t i) {
         if (!alive_[i]) return;
         alive_[i] = 0;

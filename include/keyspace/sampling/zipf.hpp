@@ -116,17 +116,21 @@ struct ZipfRejectionInversion {
  *  n = 0, skew < 0, infinite or NaN throw std::invalid_argument. */
 class ZipfDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n and skew, and the constants of the sampler derived from them. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = ZipfDistribution;
         /// n = 1, skew = 0.99 (YCSB's zipfian constant).
         param_type() noexcept : param_type(1, 0.99, nullptr) {}
         /// Ranks [0, n) with P(r) ∝ (r + 1)^-skew; n = 0, skew < 0, infinite or NaN throw std::invalid_argument.
         param_type(std::uint64_t n, double skew) : param_type(n, skew, "ZipfDistribution") {}
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return core_.n; }
+        /// The Zipf exponent (skew).
         [[nodiscard]] double skew() const noexcept { return core_.s; }
         friend bool operator==(const param_type&, const param_type&) = default;
 
@@ -149,6 +153,7 @@ public:
     ZipfDistribution() noexcept = default;
     /// Ranks [0, n) with P(r) ∝ (r + 1)^-skew; n = 0, skew < 0, infinite or NaN throw std::invalid_argument.
     ZipfDistribution(std::uint64_t n, double skew) : p_(n, skew) {}
+    /// A distribution with the parameters p.
     explicit ZipfDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A rank in [0, n).
@@ -164,14 +169,20 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
     /// Resizes the range to [0, n) in O(1); draws then are exactly those of a distribution built at n.
     void set_n(std::uint64_t n) { p_ = param_type(n, p_.skew()); }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The Zipf exponent (skew).
     [[nodiscard]] double skew() const noexcept { return p_.skew(); }
 
     friend bool operator==(const ZipfDistribution&, const ZipfDistribution&) = default;
@@ -192,19 +203,24 @@ private:
  *  n = 0, skew < 0, infinite or NaN throw std::invalid_argument. */
 class ScrambledZipfDistribution {
 public:
+    /// The type of a draw.
     using result_type = std::uint64_t;
 
     /** The parameters n, skew and the permutation seed. */
     class param_type {
     public:
+        /// The distribution these parameters are for.
         using distribution_type = ScrambledZipfDistribution;
         /// n = 1, skew = 0.99, seed = 0.
         param_type() noexcept : zipf_(), perm_(make_permutation(1, 0)) {}
         /// Ranks [0, n), P(permutation(n, seed).at(r)) ∝ (r + 1)^-skew.
         param_type(std::uint64_t n, double skew, std::uint64_t seed)
             : zipf_(n, skew), perm_(make_permutation(n, seed)), seed_(seed) {}
+        /// The range size: ranks are drawn from [0, n).
         [[nodiscard]] std::uint64_t n() const noexcept { return zipf_.n(); }
+        /// The Zipf exponent (skew).
         [[nodiscard]] double skew() const noexcept { return zipf_.skew(); }
+        /// The key of the scrambling permutation.
         [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
         /// The underlying (unscrambled) Zipf parameters.
         [[nodiscard]] const ZipfDistribution::param_type& zipf() const noexcept { return zipf_; }
@@ -227,6 +243,7 @@ public:
     ScrambledZipfDistribution() noexcept = default;
     /// Ranks [0, n), P(permutation(n, seed).at(r)) ∝ (r + 1)^-skew; bad n or skew throw std::invalid_argument.
     ScrambledZipfDistribution(std::uint64_t n, double skew, std::uint64_t seed) : p_(n, skew, seed) {}
+    /// A distribution with the parameters p.
     explicit ScrambledZipfDistribution(const param_type& p) noexcept : p_(p) {}
 
     /// A rank in [0, n).
@@ -242,16 +259,24 @@ public:
 
     /// Stateless: nothing to reset.
     void reset() noexcept {}
+    /// The parameters.
     [[nodiscard]] const param_type& param() const noexcept { return p_; }
+    /// Replaces the parameters; draws then follow a distribution built with p.
     void param(const param_type& p) noexcept { p_ = p; }
     /// Rebuilds for [0, n) (same skew and seed): a new permutation, so the hot keys move.
     void set_n(std::uint64_t n) { p_ = param_type(n, p_.skew(), p_.seed()); }
 
+    /// The smallest rank drawn: 0.
     [[nodiscard]] result_type min() const noexcept { return 0; }
+    /// The largest rank drawn: n() - 1.
     [[nodiscard]] result_type max() const noexcept { return p_.n() - 1; }
+    /// The range size: ranks are drawn from [0, n).
     [[nodiscard]] std::uint64_t n() const noexcept { return p_.n(); }
+    /// The Zipf exponent (skew).
     [[nodiscard]] double skew() const noexcept { return p_.skew(); }
+    /// The key of the scrambling permutation.
     [[nodiscard]] std::uint64_t seed() const noexcept { return p_.seed(); }
+    /// The permutation ranks are scrambled through.
     [[nodiscard]] const Permutation& permutation() const noexcept { return p_.permutation(); }
 
     friend bool operator==(const ScrambledZipfDistribution& a, const ScrambledZipfDistribution& b) noexcept {

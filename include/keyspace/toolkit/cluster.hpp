@@ -101,14 +101,17 @@ public:
     /// Adds one slot. Throws std::invalid_argument when slot >= 16384.
     SlotSet& add(std::uint32_t slot) { return add_range(slot, slot + 1); }
 
+    /// Whether the set holds slot (false for a slot above 16383).
     [[nodiscard]] bool contains(std::uint32_t slot) const noexcept {
         return slot < cluster_slot_count && ((words_[slot >> 6] >> (slot & 63)) & 1) != 0;
     }
+    /// Slots in the set.
     [[nodiscard]] std::uint32_t size() const noexcept {
         std::uint32_t n = 0;
         for (const std::uint64_t w : words_) n += static_cast<std::uint32_t>(std::popcount(w));
         return n;
     }
+    /// Whether the set holds no slot.
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
     /// The first member >= slot, or nullopt.
     [[nodiscard]] std::optional<std::uint32_t> next(std::uint32_t slot) const noexcept {
@@ -147,6 +150,7 @@ private:
  *  formatter, since KeyFormatter refuses a prefix containing `{` (which would capture the hash: see KeyFormatter). */
 class SlotTags {
 public:
+    /// Characters of every tag.
     static constexpr std::size_t tag_size = 3;
 
     /// The shared table.
@@ -155,6 +159,7 @@ public:
         return tags;
     }
 
+    /// The slot of id's tagged key: id mod 16384.
     [[nodiscard]] static constexpr std::uint32_t slot_of(std::uint64_t id) noexcept {
         return static_cast<std::uint32_t>(id & (cluster_slot_count - 1));
     }
@@ -162,6 +167,7 @@ public:
     [[nodiscard]] std::string_view tag_for_slot(std::uint32_t slot) const noexcept {
         return {tags_[slot & (cluster_slot_count - 1)].data(), tag_size};
     }
+    /// The tag that puts id's key in slot_of(id).
     [[nodiscard]] std::string_view tag_for_id(std::uint64_t id) const noexcept { return tag_for_slot(slot_of(id)); }
 
 private:
@@ -193,6 +199,7 @@ private:
  *  `… if (t.exists(id)) …` (reads). Not thread-safe: one per thread. */
 class SlotIds {
 public:
+    /// The type of the IDs yielded.
     using value_type = std::uint64_t;
 
     /// Throws std::invalid_argument when b > e.
@@ -236,19 +243,27 @@ public:
         return std::nullopt;
     }
 
+    /// The input iterator of a walk over the IDs (begin()).
     class iterator {
     public:
+        /// The type of the IDs yielded.
         using value_type = std::uint64_t;
+        /// A signed distance (required of iterators, unused).
         using difference_type = std::ptrdiff_t;
+        /// A single-pass input iterator.
         using iterator_concept = std::input_iterator_tag;
         iterator() = default;
+        /// At the first ID of the walk.
         explicit iterator(SlotIds* s) : s_(s) { ++*this; }
+        /// The current ID.
         std::uint64_t operator*() const noexcept { return cur_; }
+        /// Moves to the next ID.
         iterator& operator++() {
             if (auto v = s_->next()) cur_ = *v;
             else s_ = nullptr;
             return *this;
         }
+        /// Moves to the next ID.
         void operator++(int) { ++*this; }
         friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.s_ == nullptr; }
 
@@ -256,7 +271,9 @@ public:
         SlotIds* s_ = nullptr;
         std::uint64_t cur_ = 0;
     };
+    /// A walk over the IDs (the SlotIds advances with it).
     iterator begin() { return iterator(this); }
+    /// The end of the walk.
     std::default_sentinel_t end() const noexcept { return {}; }
 
 private:

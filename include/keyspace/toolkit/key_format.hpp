@@ -1,10 +1,12 @@
 /** @file keyspace/toolkit/key_format.hpp
- *  KeyFormatter: IDs to keys shaped `prefix{tag}:000000000042` and back, without allocation. */
+ *  KeyFormatter: IDs to keys shaped `prefix{tag}:000000000042` and back, without allocation. GroupKeyFormatter:
+ *  the keys of group iteration items (each item's tracker prefix, then the ID). */
 #pragma once
 
 #include <keyspace/config.hpp>
 #include <keyspace/detail/errors.hpp>
 
+#include <concepts>    // for std::convertible_to
 #include <cstddef>     // for std::size_t
 #include <cstdint>     // for std::uint64_t
 #include <cstring>     // for std::memcpy
@@ -21,6 +23,7 @@ KEYSPACE_BEGIN_NAMESPACE
 struct ParsedKey {
     std::string_view prefix;   ///< the formatter's prefix
     std::string_view hash_tag; ///< the text between `{` and `}` (empty when the key has no tag)
+    /// The ID.
     std::uint64_t id = 0;
     friend bool operator==(const ParsedKey&, const ParsedKey&) = default;
 };
@@ -115,7 +118,9 @@ inline constexpr std::uint64_t pow10_table[20] = {1ull,
  *  Thread safety: a KeyFormatter is immutable after construction; every const member may be called concurrently. */
 class KeyFormatter {
 public:
+    /// The default width: 12 digits.
     static constexpr unsigned default_width = 12;
+    /// The widest width: 20 digits (2^64 - 1 has 20).
     static constexpr unsigned max_width = 20; // 2^64 - 1 has 20 digits
 
     /// Keys `prefix` + `{hash_tag}` (when not empty) + `separator` (may be empty) + the ID.
@@ -141,9 +146,13 @@ public:
         return KeyFormatter(std::move(key_prefix), std::move(hash_tag), std::string(), width);
     }
 
+    /// The prefix, as given.
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+    /// The formatter's own tag (empty: none).
     [[nodiscard]] const std::string& hash_tag() const noexcept { return tag_; }
+    /// The text between the prefix (and tag) and the ID.
     [[nodiscard]] const std::string& separator() const noexcept { return sep_; }
+    /// Digits of every ID below 10^width (longer IDs are written in full).
     [[nodiscard]] unsigned width() const noexcept { return width_; }
 
     /// Length of the key of any ID below 10^width with the formatter's own tag.
@@ -158,6 +167,7 @@ public:
     [[nodiscard]] std::size_t max_size() const noexcept { return size_with_tag(tag_.size(), max_width); }
     /// Offset of the first ID digit in a key rendered with a tag of tag_size characters (default: the own tag).
     [[nodiscard]] std::size_t id_offset() const noexcept { return id_offset(tag_.size()); }
+    /// Offset of the first ID digit in a key rendered with a tag of tag_size characters.
     [[nodiscard]] std::size_t id_offset(std::size_t tag_size) const noexcept {
         return prefix_.size() + (tag_size != 0 ? tag_size + 2 : 0) + sep_.size();
     }
@@ -189,6 +199,7 @@ public:
     }
     /// The key of id as a std::string (allocates; for set-up and tests, not the hot path).
     [[nodiscard]] std::string to_string(std::uint64_t id) const { return to_string(id, tag_); }
+    /// The key of id with the given tag as a std::string (allocates).
     [[nodiscard]] std::string to_string(std::uint64_t id, std::string_view tag) const {
         std::string s(size(id, tag), '\0');
         (void)format(id, tag, std::span<char>(s.data(), s.size()));
@@ -199,6 +210,7 @@ public:
     /// (of a tag of tag_size characters; default the own tag) and id must be below 10^width (so the key keeps its
     /// length). Returns false, writing nothing, when id does not fit the width or key is too short.
     bool patch_id(std::span<char> key, std::uint64_t id) const noexcept { return patch_id(key, id, tag_.size()); }
+    /// As patch_id(key, id), for a key rendered with a tag of tag_size characters.
     bool patch_id(std::span<char> key, std::uint64_t id, std::size_t tag_size) const noexcept {
         const std::size_t off = id_offset(tag_size);
         if (key.size() < off + width_ || (width_ < max_width && id >= detail::pow10_table[width_])) [[unlikely]]
@@ -271,6 +283,81 @@ private:
 
     std::string prefix_, tag_, sep_;
     unsigned width_;
+};
+
+/** Renders the keys of group iterations: each item's tracker prefix as-is, then (`{tag}` when a tag is given) the
+ *  ID zero-padded to `width` digits — for every prefix, exactly the key KeyFormatter::for_prefix(prefix, tag, width)
+ *  renders, so `user:000000000042` for item {"user:", 42}. One formatter serves every prefix of a group, with no
+ *  allocation per key: format() writes into the caller's buffer. Items are GroupItem (from
+ *  <keyspace/group_iterators.hpp>) or anything with a `prefix` convertible to std::string_view and an integral
+ *  `id`; a hierarchical item renders the key of its ID (its sub_id is the field or member inside that key).
+ *  To parse keys back, use for_prefix(prefix): a KeyFormatter of the same shape.
+ *  The per-key path does not check the prefix: with a hash tag, a prefix containing `{` would capture the
+ *  cluster hash (see KeyFormatter), which for_prefix() rejects.
+ *  Thread safety: immutable after construction; every const member may be called concurrently. */
+class GroupKeyFormatter {
+public:
+    /// Keys `prefix` + `{hash_tag}` (when not empty) + the ID in `width` digits. Throws std::invalid_argument for a
+    /// width outside 1..20 or a tag containing `{` or `}` (as KeyFormatter does).
+    explicit GroupKeyFormatter(std::string hash_tag = {}, unsigned width = KeyFormatter::default_width)
+        : tail_(KeyFormatter::for_prefix(std::string(), std::move(hash_tag), width)) {}
+
+    /// The tag put after every prefix (empty: none).
+    [[nodiscard]] const std::string& hash_tag() const noexcept { return tail_.hash_tag(); }
+    /// Digits of every ID below 10^width (longer IDs are written in full).
+    [[nodiscard]] unsigned width() const noexcept { return tail_.width(); }
+
+    /// The KeyFormatter of this shape for one prefix (allocates; for set-up and for parsing keys back). Throws
+    /// std::invalid_argument for a prefix containing `{`.
+    [[nodiscard]] KeyFormatter for_prefix(std::string_view key_prefix) const {
+        return KeyFormatter::for_prefix(std::string(key_prefix), tail_.hash_tag(), tail_.width());
+    }
+
+    /// Length of the key of id under key_prefix.
+    [[nodiscard]] std::size_t size(std::string_view key_prefix, std::uint64_t id) const noexcept {
+        return key_prefix.size() + tail_.size(id);
+    }
+    /// A buffer of this many bytes holds the key of any ID under key_prefix.
+    [[nodiscard]] std::size_t max_size(std::string_view key_prefix) const noexcept {
+        return key_prefix.size() + tail_.max_size();
+    }
+
+    /// Writes the key of id under key_prefix into out; returns its length, or 0 (nothing written) when out is too
+    /// small.
+    [[nodiscard]] std::size_t format(std::string_view key_prefix, std::uint64_t id, std::span<char> out) const noexcept {
+        const std::size_t n = size(key_prefix, id);
+        if (out.size() < n) [[unlikely]]
+            return 0;
+        if (!key_prefix.empty()) std::memcpy(out.data(), key_prefix.data(), key_prefix.size()); // data() may be null
+        (void)tail_.format(id, out.subspan(key_prefix.size()));
+        return n;
+    }
+    /// Writes the key of a group item (its prefix and id) into out; returns its length, or 0 (nothing written)
+    /// when out is too small.
+    template <class Item>
+        requires requires(const Item& item) {
+            { item.prefix } -> std::convertible_to<std::string_view>;
+            { item.id } -> std::convertible_to<std::uint64_t>;
+        }
+    [[nodiscard]] std::size_t format(const Item& item, std::span<char> out) const noexcept {
+        return format(std::string_view(item.prefix), static_cast<std::uint64_t>(item.id), out);
+    }
+    /// The key of a group item as a std::string (allocates; for set-up and tests, not the hot path).
+    template <class Item>
+        requires requires(const Item& item) {
+            { item.prefix } -> std::convertible_to<std::string_view>;
+            { item.id } -> std::convertible_to<std::uint64_t>;
+        }
+    [[nodiscard]] std::string to_string(const Item& item) const {
+        const std::string_view prefix(item.prefix);
+        const auto id = static_cast<std::uint64_t>(item.id);
+        std::string s(size(prefix, id), '\0');
+        (void)format(prefix, id, std::span<char>(s.data(), s.size()));
+        return s;
+    }
+
+private:
+    KeyFormatter tail_; // the empty prefix with this tag and width: renders everything after the prefix
 };
 
 KEYSPACE_END_NAMESPACE

@@ -27,6 +27,7 @@ KEYSPACE_BEGIN_NAMESPACE
 
 /// The kinds of operation a benchmark worker issues.
 enum class Op : std::uint8_t { Read, Overwrite, Insert, Delete };
+/// The number of operation kinds (the enumerators of Op).
 inline constexpr std::size_t op_count = 4;
 
 /// "read", "overwrite", "insert", "delete".
@@ -160,7 +161,9 @@ private:
 /// One operation of an OpStream: what to do, and to which ID (nullopt: nothing available for this operation now,
 /// e.g. a read on an empty keyspace, an insert into a full range, a delete with nothing left to erase).
 struct Operation {
+    /// What to do.
     Op op = Op::Read;
+    /// To which ID; nullopt when none is available for the operation now.
     std::optional<std::uint64_t> id;
 };
 
@@ -204,6 +207,7 @@ public:
         return {op, std::nullopt};
     }
 
+    /// The mix operations are drawn from.
     [[nodiscard]] const OpMix& mix() const noexcept { return mix_; }
     /// Whether this stream holds the tracker's EraseIter (deletes walk the keys ascending) rather than removing
     /// random existing keys.

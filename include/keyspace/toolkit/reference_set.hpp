@@ -25,6 +25,7 @@ KEYSPACE_BEGIN_NAMESPACE
 class ReferenceSet {
 public:
     ReferenceSet() = default;
+    /// An empty set with room for IDs below capacity_bits without growing.
     explicit ReferenceSet(std::uint64_t capacity_bits) : bits_(capacity_bits) {}
     /// The given IDs. Throws std::length_error for an ID >= max_supported_id.
     explicit ReferenceSet(std::span<const std::uint64_t> ids) {
@@ -35,6 +36,7 @@ public:
 
     /// Throws std::length_error for id >= max_supported_id (like AtomicBitmap::set).
     bool add(std::uint64_t id) { return bits_.set(id); }
+    /// Adds [b, e); returns how many were added. b > e throws std::invalid_argument.
     std::uint64_t add_range(std::uint64_t b, std::uint64_t e) { return bits_.set_range(b, e); }
     /// Adds every ID of a source (a tracker, a snapshot, a bitmap); returns how many were new.
     std::uint64_t add_all(WordSource src) {
@@ -45,11 +47,17 @@ public:
                 added += bits_.set(w * 64 + static_cast<std::uint64_t>(std::countr_zero(m))) ? 1u : 0u;
         return added;
     }
+    /// Removes id; true if it was present.
     bool remove(std::uint64_t id) noexcept { return bits_.clear(id); }
+    /// Whether id is in the set.
     [[nodiscard]] bool contains(std::uint64_t id) const noexcept { return bits_.test(id); }
+    /// IDs in the set.
     [[nodiscard]] std::uint64_t count() const noexcept { return bits_.count(); }
+    /// Whether the set holds no ID.
     [[nodiscard]] bool empty() const noexcept { return bits_.empty(); }
+    /// The set's bits.
     [[nodiscard]] const AtomicBitmap& bitmap() const noexcept { return bits_; }
+    /// The set as a WordSource (for coverage, snapshots and diffs).
     operator WordSource() const noexcept { return WordSource(bits_); } // NOLINT(google-explicit-constructor)
 
 private:
@@ -69,6 +77,7 @@ private:
 struct Coverage {
     std::uint64_t reference = 0; ///< IDs in the reference set
     std::uint64_t present = 0;   ///< of those, how many the other set holds
+    /// IDs of the reference absent from the tracker (reference - present).
     [[nodiscard]] std::uint64_t missing() const noexcept { return reference - present; }
     /// present / reference; 1 for an empty reference (nothing is missing).
     [[nodiscard]] double fraction() const noexcept {

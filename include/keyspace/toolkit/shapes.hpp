@@ -30,6 +30,7 @@ KEYSPACE_BEGIN_NAMESPACE
  *  different seeds give independent patterns. Hierarchical trackers are rejected (std::invalid_argument): shapes are over IDs. */
 class Shape {
 public:
+    /// Which pattern a Shape makes.
     enum class Kind : std::uint8_t { Sparse, Clustered, Alternating, Aged, RandomHoles };
 
     /// Throws std::invalid_argument unless 0 <= density <= 1.
@@ -63,6 +64,7 @@ public:
         return Shape(Kind::RandomHoles, 1.0 - hole_fraction, 0, 0, 0);
     }
 
+    /// Which pattern this is.
     [[nodiscard]] Kind kind() const noexcept { return kind_; }
     /// Whether the shape draws random numbers (then the seed matters).
     [[nodiscard]] bool is_random() const noexcept { return kind_ == Kind::Aged || kind_ == Kind::RandomHoles; }

@@ -33,8 +33,10 @@ public:
     /// A simple tracker's IDs. Throws std::invalid_argument for a hierarchical tracker.
     WordSource(const PrefixTracker& t) // NOLINT(google-explicit-constructor): sources convert implicitly
         : live_(&checked(t)), snap_(nullptr), id_limit_(t.max_id().value_or(max_supported_id)) {}
+    /// A bitmap's bits.
     WordSource(const AtomicBitmap& b) noexcept // NOLINT(google-explicit-constructor)
         : live_(&b), snap_(nullptr), id_limit_(max_supported_id) {}
+    /// A snapshot's IDs.
     WordSource(const Snapshot& s) noexcept // NOLINT(google-explicit-constructor)
         : live_(nullptr), snap_(&s), id_limit_(max_supported_id) {}
 
@@ -52,7 +54,9 @@ public:
     /// outlive it.
     class Reader {
     public:
+        /// A reader of s.
         explicit Reader(const WordSource& s) noexcept : s_(&s) {}
+        /// Word w of the source (IDs [64w, 64w + 64)), as WordSource::word.
         [[nodiscard]] inline std::uint64_t word(std::uint64_t w) noexcept;
 
     private:
@@ -83,8 +87,10 @@ private:
  *  changed in between. The sources must outlive the view. */
 class IdSetView {
 public:
+    /// How the two sources combine: And (in both), AndNot (in a, not in b).
     enum class Op : std::uint8_t { And, AndNot };
 
+    /// The IDs of a combined with b by op (the sources must outlive the view).
     IdSetView(WordSource a, WordSource b, Op op) noexcept
         : a_(a), b_(b), op_(op), words_(op == Op::And ? std::min(a.word_count(), b.word_count()) : a.word_count()) {}
 
@@ -100,7 +106,9 @@ public:
 
     /// The state of one walk (the readers of both sources).
     struct Walk {
-        WordSource::Reader a, b;
+        WordSource::Reader a; ///< the reader of the first source
+        WordSource::Reader b; ///< the reader of the second source
+        /// A walk over v's two sources.
         explicit Walk(const IdSetView& v) noexcept : a(v.a_), b(v.b_) {}
     };
     /// The first word at or after w whose combined word is not empty, with that word in m; word_count() (and m = 0)
@@ -139,6 +147,7 @@ public:
             n += static_cast<std::uint64_t>(std::popcount(m));
         return n;
     }
+    /// Whether no ID is in the set (stops at the first one found).
     [[nodiscard]] bool empty() const noexcept {
         std::uint64_t m = 0;
         return next_nonempty(0, m) >= words_;
@@ -158,25 +167,34 @@ public:
                 }
             }
     }
+    /// The IDs, ascending.
     [[nodiscard]] std::vector<std::uint64_t> to_vector() const {
         std::vector<std::uint64_t> out;
         for_each([&](std::uint64_t id) { out.push_back(id); });
         return out;
     }
 
+    /// The input iterator of a walk over the IDs (begin()).
     class iterator {
     public:
+        /// The type of the IDs yielded.
         using value_type = std::uint64_t;
+        /// A signed distance (required of iterators, unused).
         using difference_type = std::ptrdiff_t;
+        /// A single-pass input iterator.
         using iterator_concept = std::input_iterator_tag;
         iterator() = default;
+        /// At the first ID of the walk.
         explicit iterator(const IdSetView* v) : v_(v), walk_(*v) { w_ = v_->next_nonempty(*walk_, 0, m_); }
+        /// The current ID.
         std::uint64_t operator*() const noexcept { return w_ * 64 + static_cast<std::uint64_t>(std::countr_zero(m_)); }
+        /// Moves to the next ID.
         iterator& operator++() noexcept {
             m_ &= m_ - 1;
             if (m_ == 0) w_ = v_->next_nonempty(*walk_, w_ + 1, m_);
             return *this;
         }
+        /// Moves to the next ID.
         void operator++(int) noexcept { ++*this; }
         friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.m_ == 0; }
 
@@ -185,7 +203,9 @@ public:
         std::optional<Walk> walk_;
         std::uint64_t w_ = 0, m_ = 0;
     };
+    /// A walk over the IDs, ascending.
     [[nodiscard]] iterator begin() const { return iterator(this); }
+    /// The end of a walk.
     [[nodiscard]] std::default_sentinel_t end() const noexcept { return {}; }
 
 private:
@@ -227,7 +247,9 @@ public:
     /// A run of words of the copy: words [first_word, first_word + words.size()); its first and last words are not
     /// empty.
     struct Run {
+        /// The run's first word (IDs from 64 * first_word).
         std::uint64_t first_word;
+        /// The run's words, viewing the snapshot.
         std::span<const std::uint64_t> words;
     };
 
@@ -244,8 +266,11 @@ public:
 
     /// The prefix of the tracker copied (empty for a bitmap).
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+    /// IDs in the copy.
     [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+    /// Whether no ID is in the set (stops at the first one found).
     [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    /// Whether the copy holds id (a binary search over the runs).
     [[nodiscard]] bool contains(std::uint64_t id) const noexcept { return ((word(id / 64) >> (id % 64)) & 1) != 0; }
     /// IDs covered by the copy (a multiple of 64: the source's capacity when copied); every ID beyond reads absent.
     [[nodiscard]] std::uint64_t size_bits() const noexcept { return size_words_ * 64; }
@@ -264,6 +289,7 @@ public:
     }
     /// The runs of words holding IDs, ascending (what a file or a diff needs to walk).
     [[nodiscard]] std::size_t run_count() const noexcept { return runs_.size(); }
+    /// Run i of run_count(), ascending.
     [[nodiscard]] Run run(std::size_t i) const noexcept {
         return {runs_[i].first_word, std::span<const std::uint64_t>(words_.data() + runs_[i].offset, runs_[i].size)};
     }
