@@ -45,8 +45,11 @@ KEYSPACE_BEGIN_NAMESPACE
 template <BitmapStorage Storage = GrowableStorage, class Counter = ThreadCounter>
 class BasicAtomicBitmap {
 public:
+    /// The storage policy.
     using storage_type = Storage;
+    /// The count() policy.
     using counter_type = Counter;
+    /// Bits a default-constructed bitmap addresses before it grows.
     static constexpr std::uint64_t default_capacity = 4096;
 
     /// A bitmap of default_capacity bits.
@@ -58,6 +61,7 @@ public:
     template <class... Args>
         requires std::constructible_from<Storage, Args...>
     explicit BasicAtomicBitmap(std::in_place_t, Args&&... args) : storage_(std::forward<Args>(args)...) {}
+    /// BasicAtomicBitmap(capacity_bits).
     [[nodiscard]] static BasicAtomicBitmap with_capacity(std::uint64_t capacity_bits) {
         return BasicAtomicBitmap(capacity_bits);
     }
@@ -156,6 +160,7 @@ public:
     KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t recount() const noexcept { return count_range(0, capacity()); }
     KEYSPACE_ISA_ABI
+    /// count() == 0.
     [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     /// Number of set bits in [b, e), by the SIMD popcount kernel. Throws std::invalid_argument when b > e.

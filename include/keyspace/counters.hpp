@@ -78,11 +78,14 @@ public:
     SharedCounter() noexcept = default;
     SharedCounter(const SharedCounter&) = delete;
     SharedCounter& operator=(const SharedCounter&) = delete;
+    /// Adds delta (negative for removals).
     void add(std::int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
+    /// The count (never below 0).
     [[nodiscard]] std::uint64_t value() const noexcept {
         const std::int64_t v = value_.load(std::memory_order_relaxed);
         return v > 0 ? static_cast<std::uint64_t>(v) : 0;
     }
+    /// Back to 0. Exclusive.
     void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
 
 private:

@@ -21,7 +21,10 @@ KEYSPACE_BEGIN_NAMESPACE
 struct WriteCursor {
     /// Positions handed out per step of `next` (64 words: eight cache lines, so two streams rarely share a line).
     static constexpr std::uint64_t run_positions = 4096;
-    std::uint64_t b = 0, e = 0, sb = 0, se = 0; ///< the range it serves (informational: a shared region records it)
+    std::uint64_t b = 0;  ///< first ID of the range it serves (informational: a shared region records its range)
+    std::uint64_t e = 0;  ///< end of its IDs
+    std::uint64_t sb = 0; ///< first sub-ID
+    std::uint64_t se = 0; ///< end of its sub-IDs
     alignas(cache_line_size) std::atomic<std::uint64_t> next{0};      ///< first 4096-position run not yet handed out
     alignas(cache_line_size) std::atomic<std::uint64_t> overwrite{0}; ///< wrap_around(): blocks handed out in cycles
 

@@ -70,23 +70,32 @@ struct RegionView {
  *  lock once when a stream is built, never per key. */
 class PrefixTracker {
 public:
+    /// A tracker laid out as config says (see TrackerConfig); std::invalid_argument when max_id * max_sub_id exceeds 2^63.
     explicit PrefixTracker(TrackerConfig config)
         : config_(std::move(config)), bits_(bits_capacity(config_)),
           pairs_(config_.is_hierarchical() && !config_.max_sub_id() ? std::make_unique<DynamicPairs>() : nullptr),
           iteration_(std::make_unique<IterationState>()) {}
+    /// An unbounded simple tracker.
     explicit PrefixTracker(std::string prefix) : PrefixTracker(TrackerConfig::simple(std::move(prefix))) {}
+    /// A simple tracker of IDs [0, max_id).
     PrefixTracker(std::string prefix, std::uint64_t max_id)
         : PrefixTracker(TrackerConfig::simple(std::move(prefix)).with_max_id(max_id)) {}
+    /// An unbounded hierarchical tracker without max_sub_id (the table layout).
     [[nodiscard]] static PrefixTracker hierarchical(std::string prefix) {
         return PrefixTracker(TrackerConfig::hierarchical(std::move(prefix)));
     }
     PrefixTracker(const PrefixTracker&) = delete;
     PrefixTracker& operator=(const PrefixTracker&) = delete;
 
+    /// The config it was made with.
     [[nodiscard]] const TrackerConfig& config() const noexcept { return config_; }
+    /// The key prefix (`user:`).
     [[nodiscard]] const std::string& prefix() const noexcept { return config_.prefix(); }
+    /// IDs are [0, max_id) when set.
     [[nodiscard]] std::optional<std::uint64_t> max_id() const noexcept { return config_.max_id(); }
+    /// Hierarchical, flat layout: sub-IDs are [0, max_sub_id).
     [[nodiscard]] std::optional<std::uint64_t> max_sub_id() const noexcept { return config_.max_sub_id(); }
+    /// Whether keys are (id, sub_id) pairs.
     [[nodiscard]] bool is_hierarchical() const noexcept { return config_.is_hierarchical(); }
     /// How the keys are stored (see TrackerLayout).
     [[nodiscard]] TrackerLayout layout() const noexcept {
@@ -155,10 +164,12 @@ public:
         return pairs_ ? pairs_->count.value() : bits_.count();
     }
     KEYSPACE_ISA_ABI
+    /// count() == 0.
     [[nodiscard]] bool empty() const noexcept { return count() == 0; }
 
     // ---- hierarchical mode ----------------------------------------------------------------------------------------
 
+    /// True if the pair was newly added (false outside the bounds). Hierarchical only (else std::logic_error).
     bool add_pair(std::uint64_t id, std::uint64_t sub_id) {
         require_hierarchical("add_pair");
         if (!valid_pair(id, sub_id)) return false;
@@ -167,6 +178,7 @@ public:
         pairs_->count.add(1);
         return true;
     }
+    /// True if the pair was present and this call removed it. Hierarchical only.
     bool remove_pair(std::uint64_t id, std::uint64_t sub_id) {
         require_hierarchical("remove_pair");
         if (!valid_pair(id, sub_id)) return false;
@@ -176,6 +188,7 @@ public:
         pairs_->count.add(-1);
         return true;
     }
+    /// Claims the pair atomically: true if it was absent and this call added it. Hierarchical only.
     bool claim_pair(std::uint64_t id, std::uint64_t sub_id) {
         require_hierarchical("claim_pair");
         if (!valid_pair(id, sub_id)) return false;
@@ -184,6 +197,7 @@ public:
         pairs_->count.add(1);
         return true;
     }
+    /// Whether the pair is present. Hierarchical only.
     [[nodiscard]] bool exists_pair(std::uint64_t id, std::uint64_t sub_id) const {
         require_hierarchical("exists_pair");
         if (!valid_pair(id, sub_id)) return false;
@@ -243,6 +257,7 @@ public:
     /// The composable iterator builder; defined in <keyspace/iterators.hpp>, which a caller includes. The tracker must
     /// outlive every iterator. From a const tracker only the reading terminals exist.
     [[nodiscard]] IteratorBuilder iter();
+    /// The reading terminals' builder (sequential, random, partitions), for a const tracker.
     [[nodiscard]] ConstIteratorBuilder iter() const;
 
     /// What the write and erase streams of this tracker share (continue_write() progress, erase exclusivity).

@@ -37,43 +37,53 @@ KEYSPACE_BEGIN_NAMESPACE
  *  on, see allocate_zeroed_words), `test` is a single load. Writes beyond the capacity throw std::length_error. */
 class FixedStorage {
 public:
+    /// capacity_bits rounded up to a multiple of 64, all zero. std::length_error beyond 2^63, std::bad_alloc.
     explicit FixedStorage(std::uint64_t capacity_bits)
         : words_(detail::checked_capacity_words(capacity_bits)), data_(detail::allocate_zeroed_words(words_)) {}
     ~FixedStorage() { detail::free_zeroed_words(data_, words_); }
     FixedStorage(const FixedStorage&) = delete;
     FixedStorage& operator=(const FixedStorage&) = delete;
 
+    /// Bits addressable: fixed at construction.
     [[nodiscard]] std::uint64_t capacity() const noexcept { return words_ * detail::word_bits; }
+    /// Never grows: false for a bit below capacity(), std::length_error otherwise.
     bool ensure_capacity(std::uint64_t bit) const {
         if (bit >= capacity()) detail::throw_beyond_fixed_capacity(bit, capacity());
         return false;
     }
+    /// Word w, or nullptr beyond the capacity.
     [[nodiscard]] detail::atomic_word* word(std::uint64_t w) const noexcept { return w < words_ ? data_ + w : nullptr; }
     /// Bit i as one acquire load; false beyond the capacity.
     [[nodiscard]] bool test_bit(std::uint64_t i) const noexcept {
         const std::uint64_t w = i >> 6;
         return w < words_ && ((data_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
     }
+    /// Word w for a write; std::length_error beyond the capacity.
     [[nodiscard]] detail::atomic_word& word_for_write(std::uint64_t w) const {
         if (w >= words_) [[unlikely]]
             detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
         return data_[w];
     }
+    /// Calls f(first_word, pointer, count) for the words of [wb, we) that exist (one run); false if f stopped.
     template <class F>
     bool for_each_run(std::uint64_t wb, std::uint64_t we, F&& f) const {
         we = std::min(we, words_);
         return wb >= we || f(wb, data_ + wb, static_cast<std::size_t>(we - wb));
     }
+    /// for_each_run, highest run first (one run here).
     template <class F>
     bool for_each_run_reverse(std::uint64_t wb, std::uint64_t we, F&& f) const {
         return for_each_run(wb, we, f);
     }
+    /// Bytes of the word array.
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
         return static_cast<std::size_t>(words_) * sizeof(detail::atomic_word);
     }
+    /// Clears every word. Exclusive.
     void zero_all() noexcept {
         for (std::uint64_t i = 0; i < words_; ++i) data_[i].store(0, std::memory_order_relaxed);
     }
+    /// As after construction: every word zero. Exclusive.
     void reset_to_initial() noexcept { zero_all(); }
 
 private:
@@ -90,13 +100,18 @@ private:
  *  (`set(10^12)` alone commits one chunk and six nodes). */
 class GrowableStorage {
 public:
+    /// log2 of chunk_words.
     static constexpr std::uint64_t chunk_words_log = 10; // 1024 words = 8 KiB = 65536 bits per chunk
+    /// Words per chunk: 1024 (8 KiB, 65536 bits), the unit of growth beyond the first segment.
     static constexpr std::uint64_t chunk_words = 1ull << chunk_words_log;
+    /// log2 of fanout.
     static constexpr std::uint64_t fanout_log = 9; // 512 children = 4 KiB per node
+    /// Children per radix-tree node: 512 (4 KiB per node).
     static constexpr std::uint64_t fanout = 1ull << fanout_log;
     /// The contiguous first segment is capped here; a larger requested capacity is logical only.
     static constexpr std::uint64_t max_eager_bits = 1ull << 31;
 
+    /// capacity_bits (rounded up to a multiple of 64) addressable at once, the first max_eager_bits of them allocated now; std::length_error beyond 2^63, std::bad_alloc.
     explicit GrowableStorage(std::uint64_t capacity_bits)
         : initial_bits_(detail::checked_capacity_words(capacity_bits) * detail::word_bits),
           seg0_words_(std::min(initial_bits_, max_eager_bits) / detail::word_bits),
@@ -114,12 +129,14 @@ public:
     GrowableStorage(const GrowableStorage&) = delete;
     GrowableStorage& operator=(const GrowableStorage&) = delete;
 
+    /// Bits addressable without growth (a logical bound: memory follows the chunks written).
     [[nodiscard]] std::uint64_t capacity() const noexcept {
         return capacity_.load(std::memory_order_relaxed); // a bound only: no memory is reached through it
     }
     /// True for adopted memory: other processes may write it, so counts must be taken from the bits.
     [[nodiscard]] bool shared() const noexcept { return !owned_; }
 
+    /// Raises capacity() to cover bit; true if it grew. std::length_error at or beyond 2^63 or over adopted memory.
     bool ensure_capacity(std::uint64_t bit) {
         std::uint64_t cap = capacity_.load(std::memory_order_relaxed);
         if (bit < cap) [[likely]]
@@ -131,6 +148,7 @@ public:
         return false;
     }
 
+    /// Word w, or nullptr while no write has committed its memory.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word* word(std::uint64_t w) const noexcept {
         if (w < seg0_words_) [[likely]]
             return seg0_ + w;
@@ -148,6 +166,7 @@ public:
         return c != nullptr && ((c->words[w & (chunk_words - 1)].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
     }
 
+    /// Word w, committing its chunk (and tree nodes) on first use: std::bad_alloc, or std::length_error beyond adopted memory.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word& word_for_write(std::uint64_t w) {
         if (w < seg0_words_) [[likely]]
             return seg0_[w];
@@ -157,6 +176,8 @@ public:
         return grow_to_word(w);
     }
 
+    /// Calls f(first_word, pointer, count) for each committed run of words in [wb, we), ascending; stops (false)
+    /// when f returns false.
     template <class F>
     bool for_each_run(std::uint64_t wb, std::uint64_t we, F&& f) const {
         if (wb >= we) return true;
@@ -171,6 +192,7 @@ public:
         return visit<false>(node_of(r), height_of(r), 0, wb, we, f);
     }
 
+    /// for_each_run, descending.
     template <class F>
     bool for_each_run_reverse(std::uint64_t wb, std::uint64_t we, F&& f) const {
         if (wb >= we) return true;
@@ -188,6 +210,7 @@ public:
     /// Bytes this storage allocated: its contiguous segment (none for adopted memory) and the chunks and nodes.
     [[nodiscard]] std::size_t memory_bytes() const noexcept { return memory_.load(std::memory_order_relaxed); }
 
+    /// Clears every committed word, keeping the memory. Exclusive.
     void zero_all() noexcept {
         for_each_run(0, detail::max_supported_word, [](std::uint64_t, detail::atomic_word* p, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
@@ -195,6 +218,7 @@ public:
         });
     }
 
+    /// Frees the chunks and tree and clears the first segment: as after construction. Exclusive.
     void reset_to_initial() noexcept {
         free_tree(root_.exchange(0, std::memory_order_acq_rel));
         for (std::uint64_t i = 0; i < seg0_words_; ++i) seg0_[i].store(0, std::memory_order_relaxed);
