@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/spin_lock.hpp>
 
 #include <array>   // for std::array
 #include <atomic>  // for std::atomic
@@ -11,7 +12,6 @@
 #include <cstdint> // for std::uint64_t
 #include <map>     // for std::map
 #include <memory>  // for std::shared_ptr
-#include <mutex>   // for std::mutex, std::lock_guard
 #include <utility> // for std::move
 
 KEYSPACE_BEGIN_NAMESPACE
@@ -44,7 +44,7 @@ struct WriteCursor {
  *    key handed out twice: claims are atomic test-and-sets). A tracker over a shared region keeps the progress of
  *    its default range in the region, for every process.
  *  - Erase exclusivity: at most one EraseIter per tracker at a time.
- *  Thread safety: every member is thread-safe; write_cursor() takes a mutex (once per stream built, never per key). */
+ *  Thread safety: every member is thread-safe; write_cursor() takes a lock (once per stream built, never per key). */
 class IterationState {
 public:
     using Range = std::array<std::uint64_t, 4>; ///< {b, e, sb, se}
@@ -61,7 +61,7 @@ public:
     /// The cursor of range r, created on first use. The stream holds it for its lifetime.
     [[nodiscard]] std::shared_ptr<WriteCursor> write_cursor(const Range& r) {
         if (shared_ && r == shared_range_) return shared_;
-        std::lock_guard<std::mutex> lock(mutex_);
+        detail::SpinGuard lock(mutex_);
         auto [it, fresh] = cursors_.try_emplace(r);
         it->second.last_use = ++clock_;
         if (!fresh) return it->second.cursor;
@@ -72,13 +72,13 @@ public:
     }
     /// Ranges whose progress is held now (at most retained_ranges plus those with a live stream).
     [[nodiscard]] std::size_t cursor_count() const {
-        std::lock_guard<std::mutex> lock(mutex_);
+        detail::SpinGuard lock(mutex_);
         return cursors_.size();
     }
     /// Rewinds every range's progress. Streams already running keep the run they hold, then continue from the start.
     void rewind_all() noexcept {
         if (shared_) shared_->rewind();
-        std::lock_guard<std::mutex> lock(mutex_);
+        detail::SpinGuard lock(mutex_);
         for (auto& [range, entry] : cursors_) entry.cursor->rewind();
     }
 
@@ -110,7 +110,7 @@ private:
 
     Range shared_range_{};
     std::shared_ptr<WriteCursor> shared_;
-    mutable std::mutex mutex_;
+    mutable detail::SpinLock mutex_;
     std::map<Range, Entry> cursors_;
     std::uint64_t clock_ = 0;
     std::atomic<bool> erasing_{false};

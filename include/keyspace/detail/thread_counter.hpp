@@ -29,13 +29,13 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/spin_lock.hpp>
 
 #include <atomic>  // for std::atomic, std::atomic_flag
 #include <bit>     // for std::countr_zero
 #include <cstddef> // for std::size_t
 #include <cstdint> // for std::int64_t, std::uint32_t
 #include <new>     // for std::nothrow
-#include <thread>  // for std::this_thread::yield
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
@@ -129,9 +129,9 @@ public:
 private:
     struct Lock { // a spin lock keeps the registry constant-initialised; it guards only cold paths
         explicit Lock(CounterRegistry& r) noexcept : r_(r) {
-            while (r_.lock_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+            r_.lock_.lock();
         }
-        ~Lock() { r_.lock_.clear(std::memory_order_release); }
+        ~Lock() { r_.lock_.unlock(); }
         Lock(const Lock&) = delete;
         Lock& operator=(const Lock&) = delete;
         CounterRegistry& r_;
@@ -148,7 +148,7 @@ private:
         }
     }
 
-    std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
+    SpinLock lock_;
     std::atomic<std::uint32_t> high_water_{0};
     bool slot_taken_[counter_max_threads] = {};
     std::uint64_t column_taken_[counter_max_columns / 64] = {};
