@@ -94,7 +94,7 @@ private:
         done_ = thin_.never() || s.size() == 0;
         if (done_) return;
         if (dist || mixed_) stream_.emplace(s, dist.value_or(AccessDistribution::uniform()), seed);
-        if (!mixed_) skip_ = thin_.draw();
+        skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
     }
 
@@ -184,12 +184,21 @@ private:
 
     // Mixed stream: choose the class first, then a position of that class from the draw stream (uniform unless a
     // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class;
-    // an empty space ends the stream.
+    // an empty space ends the stream. sample(p) keeps each draw with probability p.
     std::optional<Key> draw_mixed() {
-        const bool want_set = rng_.uniform01() < ratio_;
-        for (const bool set : {want_set, !want_set})
-            if (auto p = stream_->draw(set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly)) return emit(*p);
-        return finish(); // unreachable for n > 0: every position is set or unset
+        for (;;) {
+            const bool want_set = rng_.uniform01() < ratio_;
+            std::optional<std::uint64_t> p;
+            for (const bool set : {want_set, !want_set})
+                if ((p = stream_->draw(set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly))) break;
+            if (!p) return finish(); // unreachable for n > 0: every position is set or unset
+            if (skip_ > 0) {
+                --skip_;
+                continue;
+            }
+            skip_ = thin_.draw();
+            return emit(*p);
+        }
     }
     // Distribution stream: draws matching the filter; sample(p) keeps each with probability p.
     std::optional<Key> draw_stream() {

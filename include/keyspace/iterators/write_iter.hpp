@@ -36,6 +36,9 @@ class BasicIteratorBuilder;
  *  - seeded (write() after seed(s)): claims in the random iterator's order over the absent keys;
  *  - with a distribution (private or shared alike): each claim draws a position from it, drawn again while the
  *    key is present, falling back after 64 misses to the first absent key after the last draw (detail::DrawStream).
+ *  - with sample(p): each absent key the stream reaches is claimed with probability p and passed over otherwise;
+ *    without a distribution the stream makes one pass over the range and ends (no sweep; with wrap_around(), the
+ *    overwrite cycles follow, each key handed out with probability p).
  *  When the progress reaches the end, the stream sweeps the range for keys freed meanwhile; it ends (nullopt)
  *  when the sweep finds none. With wrap_around() it then overwrites: each cycle hands out every key of the range
  *  once (once across the streams sharing progress), setting any absent one; with a distribution the overwrite
@@ -56,14 +59,21 @@ public:
             case Phase::Random: p = random_candidate(); break;
             case Phase::Draw: p = stream_->draw(detail::Filter::UnsetOnly); break;
             case Phase::Sweep: p = sweeper_.next(); break;
-            case Phase::Overwrite: return overwrite_next();
+            case Phase::Overwrite:
+                if (auto k = overwrite_next()) return k;
+                continue;
             }
             if (!p) {
                 if (!advance_phase()) return finish();
                 continue;
             }
+            if (skip_ > 0) [[unlikely]] { // sample(p): passed over
+                --skip_;
+                continue;
+            }
             const Key k = space_.key_at(*p);
             if (tracker_->claim(k)) {
+                skip_ = thin_.draw();
                 --left_;
                 return k;
             }
@@ -86,11 +96,14 @@ private:
     enum class Phase : std::uint8_t { Blocks, Random, Draw, Sweep, Overwrite };
 
     WriteIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, std::shared_ptr<WriteCursor> shared,
-              std::optional<RandomIter> order, std::optional<detail::DrawStream> stream = std::nullopt)
+              std::optional<RandomIter> order, std::optional<double> sample, std::uint64_t seed,
+              std::optional<detail::DrawStream> stream = std::nullopt)
         : tracker_(&t), space_(s), left_(limit), shared_(std::move(shared)), order_(std::move(order)),
-          stream_(std::move(stream)) {
+          stream_(std::move(stream)), thin_(sample, detail::mix_seed(seed, 6)) {
         phase_ = stream_ ? Phase::Draw : order_ ? Phase::Random : Phase::Blocks;
-        done_ = s.size() == 0;
+        one_pass_ = sample.has_value() && *sample < 1.0 && !stream_;
+        done_ = s.size() == 0 || thin_.never();
+        skip_ = thin_.draw();
     }
 
     // Claim candidates: the absent positions of the current 64-position block (as loaded), block after block.
@@ -136,6 +149,11 @@ private:
         return (k->id - space_.b) * w + (k->sub_id - space_.sb);
     }
     bool advance_phase() {
+        if (one_pass_ && phase_ != Phase::Overwrite) { // sample(p): one pass, then the end or the overwrites
+            if (!wrap_) return false;
+            phase_ = Phase::Overwrite;
+            return true;
+        }
         if (phase_ == Phase::Blocks || phase_ == Phase::Random || phase_ == Phase::Draw) {
             phase_ = Phase::Sweep;
             sweeper_ = detail::Scanner(space_, detail::Filter::UnsetOnly, 0, space_.size());
@@ -148,8 +166,14 @@ private:
         return false;
     }
     // Overwrite cycles: every position once per cycle; the shared counter keeps streams disjoint within a cycle.
+    // nullopt: passed over by sample(p).
     std::optional<Key> overwrite_next() {
         const Key k = space_.key_at(stream_ ? stream_->draw() : next_overwrite_position());
+        if (skip_ > 0) [[unlikely]] {
+            --skip_;
+            return std::nullopt;
+        }
+        skip_ = thin_.draw();
         tracker_->add(k); // the existence bit stays set (idempotent)
         if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
         return k;
@@ -177,11 +201,12 @@ private:
     std::shared_ptr<WriteCursor> shared_; // continue_write(): the range's shared progress
     std::optional<RandomIter> order_;
     std::optional<detail::DrawStream> stream_;
+    detail::Thinning thin_;
     Phase phase_ = Phase::Blocks;
-    std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0, run_next_ = 0, run_left_ = 0;
+    std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0, run_next_ = 0, run_left_ = 0, skip_ = 0;
     detail::Scanner sweeper_;
     std::uint64_t ow_private_ = 0, ow_pos_ = 0, ow_left_ = 0;
-    bool wrap_ = false, done_ = false;
+    bool wrap_ = false, one_pass_ = false, done_ = false;
 };
 
 KEYSPACE_END_NAMESPACE
