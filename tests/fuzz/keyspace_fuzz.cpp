@@ -682,7 +682,14 @@ private:
         FZ_CHECK(it.remaining() == 0);
         FZ_CHECK(!it.next()); // stays ended
     }
-
+    /// An endless stream with nothing to yield now: nullopt, not ended (unless its limit is spent).
+    template <class It>
+    void expect_nothing_now(It& it, bool limit_spent) {
+        FZ_CHECK(it.is_endless());
+        FZ_CHECK(!it.next());
+        FZ_CHECK(it.is_exhausted() == limit_spent);
+        FZ_CHECK(!it.next());
+    }
 
     /// Checks a sequential walk of [start, n) then [0, start) (cyclic with wrap) against the model.
     void check_sequential(keyspace::SequentialIter& it, const Space& s, Filter f, u64 start, const IterConf& c) {
@@ -716,9 +723,13 @@ private:
             p = *want + 1;
         }
         if (got.size() < kPullCap) { // it ended: the limit, or every match once (wrap: nothing matches now)
-            if (c.wrap) FZ_CHECK(got.size() == limit || total == 0);
-            else FZ_CHECK(got.size() == std::min(limit, total));
-            expect_end(it);
+            if (c.wrap) {
+                FZ_CHECK(got.size() == limit || total == 0);
+                expect_nothing_now(it, got.size() == limit);
+            } else {
+                FZ_CHECK(got.size() == std::min(limit, total));
+                expect_end(it);
+            }
         }
     }
 
@@ -834,7 +845,10 @@ private:
                 std::set<u64> cycle(got.begin() + static_cast<std::ptrdiff_t>(at), got.begin() + static_cast<std::ptrdiff_t>(end));
                 FZ_CHECK(cycle.size() == end - at);
             }
-            if (got.size() < cap) FZ_CHECK(got.size() == limit || total == 0);
+            if (got.size() < cap) {
+                FZ_CHECK(got.size() == limit || total == 0);
+                expect_nothing_now(it, got.size() == limit);
+            }
             return;
         }
         if (c.wrap) { // thinned cycles: only membership (checked above) and the limit
@@ -940,8 +954,13 @@ private:
             prev_over = p;
         }
         if (got.size() < kPullCap) {
-            if (!thinned && got.size() < limit) FZ_CHECK(m_.count_in(*s) == n); // it ended early only because all is claimed
-            expect_end(it); // one thinned pass, a full range, or the limit
+            if (thinned || n == 0 || got.size() == limit) {
+                if (c.wrap && !thinned && n != 0) FZ_CHECK(got.size() == limit);
+                expect_end(it); // one thinned pass, an empty range, or the limit: ended
+            } else {
+                FZ_CHECK(m_.count_in(*s) == n); // nothing free now: every key is claimed
+                expect_nothing_now(it, false);
+            }
         }
     }
 
@@ -957,6 +976,7 @@ private:
         }
         auto e = b->erase();
         FZ_CHECK(e.has_value());
+        FZ_CHECK(!e->is_endless());
         FZ_CHECK(!t_.iter().range(0, 0).erase().has_value()); // one eraser per tracker at a time
         const u64 limit = c.limit.value_or(kU64Max);
         const bool thinned = c.sample && *c.sample < 1.0; // sample(p): a subset of the present keys, ascending

@@ -47,21 +47,34 @@ public:
         return newest_ - sampler_(rng_);
     }
     /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
-    /// drawn position (wrapping to the start). nullopt when no position matches.
-    std::optional<std::uint64_t> draw(Filter f) {
+    /// drawn position (wrapping to the start), unless scan is false (the caller has its own fallback). nullopt when
+    /// no position matches now: a later call finds keys changed since. After a scan that found nothing, calls
+    /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
+    std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
+        if (f == Filter::All) return draw();
+        QuietSince& quiet = quiet_[f == Filter::SetOnly ? 0 : 1];
+        if (quiet.quiet(*space_.tracker)) [[unlikely]]
+            return std::nullopt;
         std::uint64_t p = draw();
-        if (f == Filter::All) return p;
         const bool want = f == Filter::SetOnly;
         for (int miss = 0; miss < 64; ++miss, p = draw())
             if (space_.tracker->exists(space_.key_at(p)) == want) return p; // one bit test
-        Scanner after(space_, f, p + 1, space_.size());
-        if (auto q = after.next()) return q;
-        Scanner before(space_, f, 0, p + 1);
-        return before.next();
+        if (!scan) return std::nullopt;
+        return fallback(f, p);
     }
 
 private:
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
+
+    KEYSPACE_NOINLINE std::optional<std::uint64_t> fallback(Filter f, std::uint64_t p) {
+        const QuietSince::Stamp before_scan = QuietSince::stamp(*space_.tracker);
+        Scanner after(space_, f, p + 1, space_.size());
+        if (auto q = after.next()) return q;
+        Scanner before(space_, f, 0, p + 1);
+        if (auto q = before.next()) return q;
+        quiet_[f == Filter::SetOnly ? 0 : 1].arm(*space_.tracker, before_scan);
+        return std::nullopt;
+    }
 
     void find_newest() {
         const auto top = last_set(space_, 0, space_.size());
@@ -96,6 +109,7 @@ private:
     }
 
     Space space_;
+    QuietSince quiet_[2]; // set-only and unset-only draws: nothing matched at the last scan
     bool recency_;
     bool any_ = false;
     Rng rng_;

@@ -119,7 +119,8 @@ public:
     /// With random() only: an endless stream with replacement; each draw is a set key with probability r, an unset
     /// key otherwise, whatever the density (class first, then a uniform draw inside it by rejection, falling back
     /// after 64 misses to the first key of the class after the last draw). If the chosen class is empty the draw
-    /// comes from the other class. Combined with set_only()/unset_only() or another terminal: invalid_argument.
+    /// comes from the other class. Endless: a call that finds neither class within bounded work returns nullopt and
+    /// the next one draws again. Combined with set_only()/unset_only() or another terminal: invalid_argument.
     [[nodiscard]] BasicIteratorBuilder mixed_ratio(double r) const {
         check_probability("IteratorBuilder::mixed_ratio", "r", r);
         auto c = *this;
@@ -139,7 +140,10 @@ public:
     /// claim draws from it). Rank r is the key at position r of the range (scrambled Zipf: a keyed permutation of
     /// r); for latest and latest_zipfian, r counts down from the highest set key of the range. A draw failing the
     /// filter is drawn again; after 64 misses in a row it falls back to the first matching key after the last draw
-    /// (a bias that shows only at very low density of matching keys). See detail::DrawStream.
+    /// (a bias that shows only at very low density of matching keys); when none matches, that call returns nullopt
+    /// ("nothing now"; is_exhausted() stays false), later calls answer nullopt in O(1) until the tracker changes,
+    /// and then find the keys set since. Write streams: after 64 misses the claim comes from their sweep (WriteIter).
+    /// See detail::DrawStream.
     /// On an unbounded tracker, write streams with a distribution default to [0, capacity()), like the reading
     /// terminals, not [0, 2^63): give range() (or a bounded tracker) to draw claims over more IDs.
     [[nodiscard]] BasicIteratorBuilder distribution(const AccessDistribution& d) const {

@@ -56,6 +56,8 @@ public:
     [[nodiscard]] std::uint64_t remaining() const noexcept { return done_ ? 0 : std::min(left_, scanner_.remaining()); }
     /// True once the pass is done or the limit reached.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+    /// Always false: an erase stream makes one pass.
+    [[nodiscard]] static constexpr bool is_endless() noexcept { return false; }
 
 private:
     template <class>

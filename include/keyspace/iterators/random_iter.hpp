@@ -51,7 +51,7 @@ public:
         if (stream_) return draw_stream();
         for (;;) {
             auto p = next_position();
-            if (!p) return finish();
+            if (!p) return wrap_ ? std::nullopt : finish(); // wrapping: a cycle found nothing now
             if (skip_ > 0) {
                 --skip_;
                 continue;
@@ -61,8 +61,9 @@ public:
             return space_.key_at(*p);
         }
     }
-    /// Permutation mode: after the last key, starts a new permutation (the next seed); when a whole cycle finds
-    /// nothing, next() returns nullopt. Streams are endless already.
+    /// Permutation mode: after the last key, starts a new permutation (the next seed): an endless stream. When a
+    /// whole cycle finds nothing, that call returns nullopt ("nothing now") and the next call starts a new cycle.
+    /// Distribution and mixed_ratio streams are endless already.
     RandomIter wrap_around() && {
         wrap_ = true;
         return std::move(*this);
@@ -74,7 +75,12 @@ public:
         for (std::size_t i = 0; i < open_count_; ++i) r += static_cast<std::uint64_t>(std::popcount(open_[i].mask));
         return std::min(r, left_);
     }
+    /// True once the stream has ended for good (a permutation done, its limit reached, or an empty space); then
+    /// next() returns nullopt forever.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+    /// True for distribution and mixed_ratio streams and with wrap_around(): a nullopt from next() means "nothing
+    /// matches now" and a later call may yield keys added since.
+    [[nodiscard]] bool is_endless() const noexcept { return stream_.has_value() || wrap_; }
 
 private:
     template <class>
@@ -152,10 +158,12 @@ private:
         for (;;) {
             while (open_count_ < window && refill(open_count_)) ++open_count_;
             if (open_count_ == 0) {
-                if (!wrap_ || !yielded_in_cycle_) return std::nullopt;
+                if (!wrap_) return std::nullopt;
+                const bool empty_cycle = !yielded_in_cycle_;
                 seed_ = detail::mix_seed(seed_, 3);
                 perm_ = Permutation(blocks_, seed_);
                 start_cycle();
+                if (empty_cycle) return std::nullopt; // nothing now; the next call walks the new cycle
                 continue;
             }
             // A different open block than the previous output's, so consecutive outputs are not neighbours.
@@ -183,15 +191,15 @@ private:
     }
 
     // Mixed stream: choose the class first, then a position of that class from the draw stream (uniform unless a
-    // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class;
-    // an empty space ends the stream. sample(p) keeps each draw with probability p.
+    // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class.
+    // sample(p) keeps each draw with probability p.
     std::optional<Key> draw_mixed() {
         for (;;) {
             const bool want_set = rng_.uniform01() < ratio_;
             std::optional<std::uint64_t> p;
             for (const bool set : {want_set, !want_set})
                 if ((p = stream_->draw(set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly))) break;
-            if (!p) return finish(); // unreachable for n > 0: every position is set or unset
+            if (!p) return std::nullopt; // neither class found within the bounded fallback: nothing now
             if (skip_ > 0) {
                 --skip_;
                 continue;
@@ -204,7 +212,7 @@ private:
     std::optional<Key> draw_stream() {
         for (;;) {
             const auto p = stream_->draw(filter_);
-            if (!p) return finish(); // nothing in the space matches the filter
+            if (!p) return std::nullopt; // nothing matches now; a later call finds keys added since
             if (skip_ > 0) {
                 --skip_;
                 continue;
