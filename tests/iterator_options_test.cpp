@@ -311,6 +311,7 @@ TEST_CASE("every (modifier, terminal) pair is honoured with its effect or reject
         for (std::size_t c = 0; c < terminals.size(); ++c) {
             const auto [term, name] = terminals[c];
             DYNAMIC_SECTION(mod << " x " << name << " (" << row[c] << ")") {
+                REQUIRE((row[c] == H || row[c] == R));
                 if (row[c] == R) {
                     const Outcome o = run(term, apply.at(mod), mod == "sub_range()");
                     REQUIRE(o.threw);
