@@ -52,13 +52,16 @@ public:
     /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
     std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
         if (f == Filter::All) return draw();
-        QuietSince& quiet = quiet_[f == Filter::SetOnly ? 0 : 1];
-        if (quiet.quiet(*space_.tracker)) [[unlikely]]
-            return std::nullopt;
-        std::uint64_t p = draw();
         const bool want = f == Filter::SetOnly;
-        for (int miss = 0; miss < 64; ++miss, p = draw())
-            if (space_.tracker->exists(space_.key_at(p)) == want) return p; // one bit test
+        std::uint64_t p = draw();
+        if (space_.tracker->exists(space_.key_at(p)) == want) [[likely]] // one bit test
+            return p;
+        if (quiet_[want ? 0 : 1].quiet(*space_.tracker)) [[unlikely]] // nothing matched at the last scan
+            return std::nullopt;
+        for (int miss = 1; miss < 64; ++miss) {
+            p = draw();
+            if (space_.tracker->exists(space_.key_at(p)) == want) return p;
+        }
         if (!scan) return std::nullopt;
         return fallback(f, p);
     }
@@ -109,13 +112,13 @@ private:
     }
 
     Space space_;
-    QuietSince quiet_[2]; // set-only and unset-only draws: nothing matched at the last scan
     bool recency_;
     bool any_ = false;
     Rng rng_;
     Sampler sampler_;
     std::uint64_t newest_ = 0;
     std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;
+    QuietSince quiet_[2]; // set-only and unset-only draws: nothing matched at the last scan
 };
 
 /// Geometric skip lengths for sample(p): how many matches to pass before the next kept one.

@@ -196,11 +196,12 @@ private:
     std::optional<Key> draw_mixed() {
         for (;;) {
             const bool want_set = rng_.uniform01() < ratio_;
-            std::optional<std::uint64_t> p;
-            for (const bool set : {want_set, !want_set})
-                if ((p = stream_->draw(set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly))) break;
-            if (!p) return std::nullopt; // neither class found within the bounded fallback: nothing now
-            if (skip_ > 0) {
+            auto p = stream_->draw(want_set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly);
+            if (!p) [[unlikely]] // the class is empty: the other one
+                p = stream_->draw(want_set ? detail::Filter::UnsetOnly : detail::Filter::SetOnly);
+            if (!p) [[unlikely]] // neither class found now (the tracker is changing under the scans)
+                return std::nullopt;
+            if (skip_ > 0) [[unlikely]] {
                 --skip_;
                 continue;
             }
