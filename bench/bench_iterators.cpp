@@ -177,6 +177,34 @@ void claim(benchmark::State& st, bool shared_progress, int threads) {
     per_key(st, per_thread * static_cast<u64>(threads));
 }
 
+/// remove() then add() of one present key per step, from `threads` threads on disjoint keys (each iteration: every
+/// thread does 2^18 pairs): the cost of the remove path's bookkeeping, beside the add it is paired with.
+void remove_add(benchmark::State& st, int threads) {
+    constexpr u64 ids = 1u << 22, per_thread = 1u << 18;
+    keyspace::PrefixTracker t("churn:", ids);
+    t.add_range(0, ids);
+    std::vector<u64> removed(static_cast<std::size_t>(threads));
+    for (auto _ : st) {
+        std::vector<std::thread> pool;
+        for (int i = 0; i < threads; ++i)
+            pool.emplace_back([&, i] {
+                u64 x = static_cast<u64>(i) + 1, ok = 0;
+                const u64 base = static_cast<u64>(i) * (ids / static_cast<u64>(threads)), span = ids / static_cast<u64>(threads);
+                for (u64 k = 0; k < per_thread; ++k) {
+                    x = x * 6364136223846793005ull + 1442695040888963407ull;
+                    const u64 id = base + (x >> 20) % span;
+                    ok += t.remove(id) ? 1 : 0;
+                    t.add(id);
+                }
+                removed[static_cast<std::size_t>(i)] += ok;
+            });
+        for (auto& th : pool) th.join();
+    }
+    for (u64 r : removed)
+        if (r != static_cast<u64>(st.iterations()) * per_thread) st.SkipWithError("a remove failed");
+    per_key(st, per_thread * static_cast<u64>(threads));
+}
+
 void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
     auto config = keyspace::TrackerConfig::hierarchical("hash:");
     if (flat) config = config.with_max_sub_id(64).with_max_id(1 << 22);
@@ -230,6 +258,7 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
         const std::string t = "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(("iter/claim/continue_write" + t).c_str(), claim, true, threads)->UseRealTime();
         benchmark::RegisterBenchmark(("iter/claim/slice_write" + t).c_str(), claim, false, threads)->UseRealTime();
+        benchmark::RegisterBenchmark(("tracker/remove_add" + t).c_str(), remove_add, threads)->UseRealTime();
     }
     for (bool flat : {true, false}) {
         const std::string m = flat ? "flat" : "table";

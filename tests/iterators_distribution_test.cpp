@@ -93,11 +93,13 @@ TEST_CASE("a filtered distribution stream yields only matching keys and falls ba
     full.remove(12);
     auto holes = full.iter().unset_only().distribution(AccessDistribution::uniform()).random();
     for (auto id : take_ids(holes, 100)) REQUIRE(id == 12);
-    // Nothing matches: the stream ends instead of spinning.
+    // Nothing matches: that call returns nullopt instead of spinning, and the stream stays alive for later keys.
     PrefixTracker empty(TrackerConfig::simple("e:").with_max_id(1000));
     auto none = empty.iter().set_only().distribution(AccessDistribution::hotspot(0.2, 0.8)).random();
     CHECK_FALSE(none.next().has_value());
-    CHECK(none.is_exhausted());
+    CHECK_FALSE(none.is_exhausted());
+    empty.add(500);
+    CHECK(none.next().value().id == 500);
 }
 
 TEST_CASE("latest counts down from the highest set key and follows growth and removal", "[iter][distribution]") {

@@ -17,7 +17,7 @@
 
 #include <algorithm> // for std::min
 #include <atomic>    // for std::memory_order
-#include <cstdint>   // for std::uint64_t
+#include <cstdint>   // for std::uint64_t, std::int64_t
 #include <memory>    // for std::unique_ptr, std::shared_ptr
 #include <optional>  // for std::optional
 #include <string>    // for std::string
@@ -130,7 +130,7 @@ public:
     /// True if id was present and this call removed it.
     bool remove(std::uint64_t id) {
         require_simple("remove");
-        return valid_id(id) && bits_.clear(id);
+        return valid_id(id) && removed(bits_.clear(id));
     }
     /// Claims id atomically: true if it was absent and this call added it (a test-and-set).
     bool claim(std::uint64_t id) {
@@ -155,8 +155,20 @@ public:
         require_simple("remove_range");
         check_range("PrefixTracker::remove_range", b, e);
         e = std::min(e, id_limit());
-        return b < e ? bits_.clear_range(b, e) : 0;
+        const std::uint64_t n = b < e ? bits_.clear_range(b, e) : 0;
+        if (n != 0) removals_.add(static_cast<std::int64_t>(n));
+        return n;
     }
+
+    /// How many keys removals have cleared so far (remove, remove_pair, remove_range, erase streams; clear() counts
+    /// one): it only grows, so a change means keys may have been freed. Write streams whose range is full read it
+    /// to know when to look for freed keys. Kept per thread (no shared cache line on the remove path), summed here
+    /// in a few nanoseconds; it counts this process's removals only. Exact whenever no removal is in flight.
+    [[nodiscard]] std::uint64_t removals() const noexcept { return removals_.value(); }
+
+    /// Whether the keys live in a region other processes map (<keyspace/shared_region.hpp>): then count() is a
+    /// popcount of the bitmap, and removals() misses their removals.
+    [[nodiscard]] bool is_shared() const noexcept { return shared_; }
 
     /// IDs tracked (simple) or pairs tracked (hierarchical); exact whenever no write is in flight.
     KEYSPACE_ISA_ABI
@@ -182,11 +194,11 @@ public:
     bool remove_pair(std::uint64_t id, std::uint64_t sub_id) {
         require_hierarchical("remove_pair");
         if (!valid_pair(id, sub_id)) return false;
-        if (!pairs_) return bits_.clear(id * stride() + sub_id);
+        if (!pairs_) return removed(bits_.clear(id * stride() + sub_id));
         SubBitmap* s = pairs_->table.find(id);
         if (s == nullptr || !s->test_and_clear(sub_id)) return false;
         pairs_->count.add(-1);
-        return true;
+        return removed(true);
     }
     /// Claims the pair atomically: true if it was absent and this call added it. Hierarchical only.
     bool claim_pair(std::uint64_t id, std::uint64_t sub_id) {
@@ -270,6 +282,7 @@ public:
     /// Removes everything. Exclusive: no other call may run concurrently, and no iterator may be in use.
     void clear() noexcept {
         bits_.clear_all();
+        removals_.add(1);
         if (pairs_) {
             pairs_->table.clear();
             pairs_->count.reset();
@@ -286,7 +299,8 @@ private:
         : config_(std::move(config)), bits_(std::in_place, detail::adopt_words, region.words, region.word_count),
           iteration_(std::make_unique<IterationState>(
               IterationState::Range{0, *config_.max_id(), 0, 1},
-              std::shared_ptr<WriteCursor>(region.keep_alive, region.cursor))) {}
+              std::shared_ptr<WriteCursor>(region.keep_alive, region.cursor))),
+          shared_(true) {}
 
     struct DynamicPairs {
         detail::SubBitmapTable table;
@@ -330,6 +344,12 @@ private:
     }
     static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) { detail::check_range(fn, b, e); }
 
+    /// Counts a removal that cleared a key; returns whether one did.
+    KEYSPACE_ALWAYS_INLINE bool removed(bool cleared) noexcept {
+        if (cleared) removals_.add(1);
+        return cleared;
+    }
+
     SubBitmap& sub_bitmap_for_write(std::uint64_t id) {
         // The IDs that own a sub-bitmap are marked in bits_ (lets iterators skip the others) before the bitmap is
         // published, so that a std::bad_alloc leaves nothing published; a loser of the race merely set the bit again.
@@ -340,6 +360,8 @@ private:
     AtomicBitmap bits_; // see TrackerLayout
     std::unique_ptr<DynamicPairs> pairs_; // table layout only
     std::unique_ptr<IterationState> iteration_;
+    ThreadCounter removals_; // see removals()
+    bool shared_ = false;            // see is_shared()
 };
 
 namespace detail {

@@ -629,18 +629,18 @@ private:
         if (stride > 1) limit_id = std::min(limit_id, kMaxId / stride);
         if (table) limit_id = std::min(limit_id, kTableId);
         u64 b = 0, e = m_.max_id ? limit_id : (writing ? limit_id : std::min(limit_id, t_.capacity()));
-        if (c.pct) {
-            const auto len = static_cast<long double>(e - b);
-            const u64 lo = b + static_cast<u64>(len * static_cast<long double>(c.pct->first));
-            const u64 hi = b + static_cast<u64>(len * static_cast<long double>(c.pct->second));
-            b = lo, e = std::min(hi, e);
-        }
         if (c.range) b = c.range->first, e = c.range->second;
         if (c.min) b = *c.min;
         if (c.max) e = *c.max;
         if (b > e) return std::nullopt;
         e = std::min(e, limit_id);
         b = std::min(b, e);
+        if (c.pct) { // fractions of the range range() / min() / max() gave, else of the default one
+            const auto len = static_cast<long double>(e - b);
+            const u64 lo = b + static_cast<u64>(len * static_cast<long double>(c.pct->first));
+            const u64 hi = b + static_cast<u64>(len * static_cast<long double>(c.pct->second));
+            b = lo, e = std::min(hi, e);
+        }
         if (c.slice) std::tie(b, e) = slice_bounds(b, e, c.slice->first, c.slice->second);
         s.b = b, s.e = e;
         if (s.hier) {
@@ -682,6 +682,14 @@ private:
         FZ_CHECK(it.remaining() == 0);
         FZ_CHECK(!it.next()); // stays ended
     }
+    /// An endless stream with nothing to yield now: nullopt, not ended (unless its limit is spent).
+    template <class It>
+    void expect_nothing_now(It& it, bool limit_spent) {
+        FZ_CHECK(it.is_endless());
+        FZ_CHECK(!it.next());
+        FZ_CHECK(it.is_exhausted() == limit_spent);
+        FZ_CHECK(!it.next());
+    }
 
     /// Checks a sequential walk of [start, n) then [0, start) (cyclic with wrap) against the model.
     void check_sequential(keyspace::SequentialIter& it, const Space& s, Filter f, u64 start, const IterConf& c) {
@@ -714,10 +722,14 @@ private:
             FZ_CHECK(got[i] == *want);
             p = *want + 1;
         }
-        if (got.size() < kPullCap) { // it ended: the limit, or every match once (wrap: nothing matches)
-            if (c.wrap) FZ_CHECK(got.size() == limit || total == 0);
-            else FZ_CHECK(got.size() == std::min(limit, total));
-            expect_end(it);
+        if (got.size() < kPullCap) { // it ended: the limit, or every match once (wrap: nothing matches now)
+            if (c.wrap) {
+                FZ_CHECK(got.size() == limit || total == 0);
+                expect_nothing_now(it, got.size() == limit);
+            } else {
+                FZ_CHECK(got.size() == std::min(limit, total));
+                expect_end(it);
+            }
         }
     }
 
@@ -751,9 +763,18 @@ private:
         if (!b) return;
         if (overlapping) b = b->overlapping();
         const auto s = resolve(c, false);
-        if (one) { // partition(i, n) is slice(i, n).sequential()
+        if (one) { // partition(i, n) is partitioned(n)[i]: slice(i, n).sequential(), or overlapping, the whole range
             if (n == 0 || i >= n) {
                 FZ_THROWS(std::invalid_argument, b->partition(i, n));
+                return;
+            }
+            if (overlapping) {
+                if (!s) {
+                    FZ_THROWS(std::invalid_argument, b->partition(i, n));
+                    return;
+                }
+                auto it = b->partition(i, n);
+                check_sequential(it, *s, c.filter, slice_bounds(0, s->size(), i, n).first, c);
                 return;
             }
             IterConf sc = c;
@@ -824,7 +845,10 @@ private:
                 std::set<u64> cycle(got.begin() + static_cast<std::ptrdiff_t>(at), got.begin() + static_cast<std::ptrdiff_t>(end));
                 FZ_CHECK(cycle.size() == end - at);
             }
-            if (got.size() < cap) FZ_CHECK(got.size() == limit || total == 0);
+            if (got.size() < cap) {
+                FZ_CHECK(got.size() == limit || total == 0);
+                expect_nothing_now(it, got.size() == limit);
+            }
             return;
         }
         if (c.wrap) { // thinned cycles: only membership (checked above) and the limit
@@ -885,13 +909,18 @@ private:
         auto b = build(c, true);
         if (!b) return;
         const auto s = resolve(c, true);
-        if (c.filter == Filter::SetOnly || !s) {
+        // seed() on continue_write() needs sample() (or a distribution, which the fuzzer does not make) to act on.
+        const bool idle_seed = shared && c.seed && !c.sample;
+        if (c.filter == Filter::SetOnly || !s || idle_seed) {
             FZ_THROWS(std::invalid_argument, shared ? b->continue_write() : b->write());
             return;
         }
         auto it = shared ? b->continue_write() : b->write();
         if (c.wrap) it = std::move(it).wrap_around();
         const u64 limit = c.limit.value_or(kU64Max), n = s->size();
+        // sample(p < 1): each absent key reached is claimed with probability p; one pass, then the end (with
+        // wrap_around(), thinned overwrite cycles).
+        const bool thinned = c.sample && *c.sample < 1.0;
         std::vector<u64> got;
         std::optional<u64> prev_claim, prev_over;
         bool overwriting = false;
@@ -901,6 +930,11 @@ private:
             FZ_CHECK(s->contains(*k));
             const u64 p = s->pos_of(*k);
             got.push_back(p);
+            if (thinned && c.wrap) { // claims, then overwrites of present and absent keys alike: the key is set
+                m_.keys.insert(*k);
+                FZ_CHECK(exists_key(t_, *k));
+                continue;
+            }
             if (!overwriting && m_.keys.insert(*k).second) { // a claim: the key was absent
                 // Private, unseeded streams claim ascending.
                 if (!shared && !c.seed && prev_claim) FZ_CHECK(p > *prev_claim);
@@ -920,42 +954,54 @@ private:
             prev_over = p;
         }
         if (got.size() < kPullCap) {
-            if (got.size() < limit) FZ_CHECK(m_.count_in(*s) == n); // it ended early only because all is claimed
-            expect_end(it);
+            if (thinned || n == 0 || got.size() == limit) {
+                if (c.wrap && !thinned && n != 0) FZ_CHECK(got.size() == limit);
+                expect_end(it); // one thinned pass, an empty range, or the limit: ended
+            } else {
+                FZ_CHECK(m_.count_in(*s) == n); // nothing free now: every key is claimed
+                expect_nothing_now(it, false);
+            }
         }
     }
 
     void erase() {
         IterConf c = conf();
-        c.filter = Filter::All;
-        c.sample.reset();
         c.wrap = false;
         auto b = build(c);
         if (!b) return;
         const auto s = resolve(c, false);
-        if (!s) {
+        if (c.filter == Filter::UnsetOnly || !s) { // erase removes present keys: unset_only() is rejected
             FZ_THROWS(std::invalid_argument, b->erase());
             return;
         }
         auto e = b->erase();
         FZ_CHECK(e.has_value());
+        FZ_CHECK(!e->is_endless());
         FZ_CHECK(!t_.iter().range(0, 0).erase().has_value()); // one eraser per tracker at a time
         const u64 limit = c.limit.value_or(kU64Max);
+        const bool thinned = c.sample && *c.sample < 1.0; // sample(p): a subset of the present keys, ascending
         std::size_t pulled = 0;
         u64 p = 0;
         while (pulled < kPullCap) {
             auto k = e->next();
             const auto want = m_.next_match(*s, Filter::SetOnly, p, s->size());
             if (!k) {
-                FZ_CHECK(pulled == limit || !want);
+                FZ_CHECK(pulled == limit || !want || thinned);
+                FZ_CHECK(e->is_exhausted());
                 break;
             }
-            FZ_CHECK(want.has_value() && s->key_at(*want) == *k);
+            FZ_CHECK(want.has_value());
+            if (thinned) {
+                FZ_CHECK(s->contains(*k) && s->pos_of(*k) >= *want && m_.matches(*s, Filter::SetOnly, s->pos_of(*k)));
+            } else {
+                FZ_CHECK(s->key_at(*want) == *k);
+            }
+            p = s->pos_of(*k) + 1;
             FZ_CHECK(m_.keys.erase(*k) == 1);
             FZ_CHECK(!exists_key(t_, *k));
-            p = *want + 1;
             ++pulled;
         }
+        if (thinned && *c.sample <= 0.0) FZ_CHECK(pulled == 0);
         e.reset();
         FZ_CHECK(t_.iter().range(0, 0).erase().has_value()); // released
     }

@@ -49,22 +49,39 @@ public:
         return newest_ - sampler_(rng_);
     }
     /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
-    /// drawn position (wrapping to the start). nullopt when no position matches.
+    /// drawn position (wrapping to the start), unless scan is false (the caller has its own fallback). nullopt when
+    /// no position matches now: a later call finds keys changed since. After a scan that found nothing, calls
+    /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
     KEYSPACE_ISA_ABI
-    std::optional<std::uint64_t> draw(Filter f) {
-        std::uint64_t p = draw();
-        if (f == Filter::All) return p;
+    std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
+        if (f == Filter::All) return draw();
         const bool want = f == Filter::SetOnly;
-        for (int miss = 0; miss < 64; ++miss, p = draw())
-            if (space_.tracker->exists(space_.key_at(p)) == want) return p; // one bit test
-        Scanner after(space_, f, p + 1, space_.size());
-        if (auto q = after.next()) return q;
-        Scanner before(space_, f, 0, p + 1);
-        return before.next();
+        std::uint64_t p = draw();
+        if (space_.tracker->exists(space_.key_at(p)) == want) [[likely]] // one bit test
+            return p;
+        if (quiet_[want ? 0 : 1].quiet(*space_.tracker)) [[unlikely]] // nothing matched at the last scan
+            return std::nullopt;
+        for (int miss = 1; miss < 64; ++miss) {
+            p = draw();
+            if (space_.tracker->exists(space_.key_at(p)) == want) return p;
+        }
+        if (!scan) return std::nullopt;
+        return fallback(f, p);
     }
 
 private:
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
+
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE std::optional<std::uint64_t> fallback(Filter f, std::uint64_t p) {
+        const QuietSince::Stamp before_scan = QuietSince::stamp(*space_.tracker);
+        Scanner after(space_, f, p + 1, space_.size());
+        if (auto q = after.next()) return q;
+        Scanner before(space_, f, 0, p + 1);
+        if (auto q = before.next()) return q;
+        quiet_[f == Filter::SetOnly ? 0 : 1].arm(*space_.tracker, before_scan);
+        return std::nullopt;
+    }
 
     KEYSPACE_ISA_ABI
     void find_newest() {
@@ -107,6 +124,7 @@ private:
     Sampler sampler_;
     std::uint64_t newest_ = 0;
     std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;
+    QuietSince quiet_[2]; // set-only and unset-only draws: nothing matched at the last scan
 };
 
 /// Geometric skip lengths for sample(p): how many matches to pass before the next kept one.

@@ -86,5 +86,36 @@ struct Space {
     }
 };
 
+/** Remembers a moment when a scan of a tracker found nothing, to answer "nothing now" again in O(1) until the
+ *  tracker changes: count() and removals() both unchanged mean no key was added or removed since (count() alone
+ *  misses an add and a removal that cancel). Read before the scan, so a change during it counts. Over a shared
+ *  region (count() is a popcount there, removals() local) it never arms: every call scans, as without it. */
+class QuietSince {
+public:
+    struct Stamp {
+        std::uint64_t count = 0, removals = 0;
+    };
+    /// The tracker's state now, to arm() with if the scan that follows finds nothing.
+    [[nodiscard]] static Stamp stamp(const PrefixTracker& t) noexcept {
+        if (t.is_shared()) return {}; // never armed: spare the popcount
+        return {t.count(), t.removals()};
+    }
+    void arm(const PrefixTracker& t, Stamp s) noexcept {
+        armed_ = !t.is_shared();
+        at_ = s;
+    }
+    /// True while armed and nothing changed since the stamp; disarms on the first change.
+    [[nodiscard]] bool quiet(const PrefixTracker& t) noexcept {
+        if (!armed_) return false;
+        if (t.removals() == at_.removals && t.count() == at_.count) return true;
+        armed_ = false;
+        return false;
+    }
+
+private:
+    Stamp at_;
+    bool armed_ = false;
+};
+
 } // namespace detail
 KEYSPACE_END_NAMESPACE

@@ -6,6 +6,7 @@
 #include <keyspace/config.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/draw_stream.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/detail/sub_bitmap_table.hpp>
 #include <keyspace/iteration_state.hpp>
@@ -36,6 +37,8 @@ KEYSPACE_BEGIN_NAMESPACE
 /** The composable builder returned by PrefixTracker::iter(). Every modifier returns a new builder (value
  *  semantics), so `t.iter().set_only().limit(10).sequential()` reads left to right. Invalid arguments throw
  *  std::invalid_argument from the modifier (or, for combinations, from the terminal) with a message naming them.
+ *  No option is silently ignored: every (modifier, terminal) pair is honoured or rejected by the terminal with
+ *  std::invalid_argument naming both (the table is in the README, "Which option applies to which terminal").
  *
  *  Default range: [0, max_id) for a bounded tracker; for an unbounded one, [0, capacity()) at build time for the
  *  reading terminals and [0, 2^63) for write() / continue_write(). Hierarchical sub-ID range: [0, max_sub_id), or
@@ -78,7 +81,8 @@ public:
         c.sub_ = std::pair{b, e};
         return c;
     }
-    /// Fractions [lo, hi) of the default range; 0 <= lo <= hi <= 1.
+    /// Fractions [lo, hi) of the range: the one range() / min() / max() gave, else the default one; applied before
+    /// slice(). 0 <= lo <= hi <= 1.
     [[nodiscard]] BasicIteratorBuilder range_percent(double lo, double hi) const {
         if (!(lo >= 0.0 && hi <= 1.0 && lo <= hi))
             detail::throw_invalid_argument(("IteratorBuilder::range_percent: need 0 <= lo <= hi <= 1, got lo = " +
@@ -102,7 +106,10 @@ public:
         c.limit_ = n;
         return c;
     }
-    /// Keeps each key with probability p, by geometric skipping.
+    /// Keeps each key with probability p, by geometric skipping: of the keys a walk passes (sequential, random,
+    /// partitions), of the draws of a stream (distribution, mixed_ratio), of the present keys erase() passes (the
+    /// others stay), of the absent keys a write stream reaches (the others stay absent; without a distribution the
+    /// stream then makes one pass and ends, see WriteIter).
     [[nodiscard]] BasicIteratorBuilder sample(double p) const {
         check_probability("IteratorBuilder::sample", "p", p);
         auto c = *this;
@@ -112,13 +119,18 @@ public:
     /// With random() only: an endless stream with replacement; each draw is a set key with probability r, an unset
     /// key otherwise, whatever the density (class first, then a uniform draw inside it by rejection, falling back
     /// after 64 misses to the first key of the class after the last draw). If the chosen class is empty the draw
-    /// comes from the other class. Combined with set_only()/unset_only() or another terminal: invalid_argument.
+    /// comes from the other class. Endless: a call that finds neither class within bounded work returns nullopt and
+    /// the next one draws again. Combined with set_only()/unset_only() or another terminal: invalid_argument.
     [[nodiscard]] BasicIteratorBuilder mixed_ratio(double r) const {
         check_probability("IteratorBuilder::mixed_ratio", "r", r);
         auto c = *this;
         c.mixed_ = r;
         return c;
     }
+    /// Same seed => same sequence. The seed orders random() and seeded write(), and drives sample() and
+    /// distribution(); the ascending terminals (sequential, erase, partitions) have a fixed order and use it only for
+    /// sample(). continue_write() claims in the order of the progress it shares, so seed() there needs sample() or
+    /// distribution() to act on (else invalid_argument).
     [[nodiscard]] BasicIteratorBuilder seed(std::uint64_t s) const {
         auto c = *this;
         c.seed_ = s;
@@ -128,7 +140,10 @@ public:
     /// claim draws from it). Rank r is the key at position r of the range (scrambled Zipf: a keyed permutation of
     /// r); for latest and latest_zipfian, r counts down from the highest set key of the range. A draw failing the
     /// filter is drawn again; after 64 misses in a row it falls back to the first matching key after the last draw
-    /// (a bias that shows only at very low density of matching keys). See detail::DrawStream.
+    /// (a bias that shows only at very low density of matching keys); when none matches, that call returns nullopt
+    /// ("nothing now"; is_exhausted() stays false), later calls answer nullopt in O(1) until the tracker changes,
+    /// and then find the keys set since. Write streams: after 64 misses the claim comes from their sweep (WriteIter).
+    /// See detail::DrawStream.
     /// On an unbounded tracker, write streams with a distribution default to [0, capacity()), like the reading
     /// terminals, not [0, 2^63): give range() (or a bounded tracker) to draw claims over more IDs.
     [[nodiscard]] BasicIteratorBuilder distribution(const AccessDistribution& d) const {
@@ -137,7 +152,7 @@ public:
         return c;
     }
     /// Applies every option set in cfg as the builder call of the same name (distribution, seed, limit, sample,
-    /// mixed_ratio); options not set keep the builder's value.
+    /// mixed_ratio); options not set keep the builder's value. Each then applies to the terminals its own call does.
     [[nodiscard]] BasicIteratorBuilder with_sampling(const SamplingConfig& cfg) const {
         auto c = *this;
         if (cfg.distribution()) c.dist_ = *cfg.distribution();
@@ -147,7 +162,8 @@ public:
         if (cfg.mixed_ratio()) c = c.mixed_ratio(*cfg.mixed_ratio());
         return c;
     }
-    /// With partitioned(n): every partition walks the whole range, each starting at its own slice.
+    /// With partitioned(n) and partition(i, n): every partition walks the whole range, each starting at its own
+    /// slice. Any other terminal: invalid_argument.
     [[nodiscard]] BasicIteratorBuilder overlapping() const {
         auto c = *this;
         c.overlapping_ = true;
@@ -158,13 +174,12 @@ public:
 
     /// Reading terminals: from a const tracker's builder as well.
     [[nodiscard]] SequentialIter sequential() const {
-        ordered_only("sequential()");
+        check_options(Terminal::sequential);
         const detail::Space s = resolve(false);
         return SequentialIter(s, filter_, 0, limit(), sample_, the_seed());
     }
     [[nodiscard]] RandomIter random() const {
-        if (mixed_ && filter_ != detail::Filter::All)
-            detail::throw_invalid_argument("IteratorBuilder: mixed_ratio() cannot be combined with set_only() or unset_only()");
+        check_options(Terminal::random);
         const detail::Space s = resolve(false);
         return RandomIter(s, filter_, limit(), sample_, mixed_, the_seed(), dist_);
     }
@@ -181,44 +196,96 @@ public:
     {
         return make_writer(true);
     }
-    /// Removes and yields present keys; std::nullopt while another EraseIter of this tracker lives. Needs a
-    /// non-const tracker.
+    /// Removes and yields present keys (with sample(p), each with probability p); std::nullopt while another
+    /// EraseIter of this tracker lives. Needs a non-const tracker.
     [[nodiscard]] std::optional<EraseIter> erase() const
         requires writable
     {
-        ordered_only("erase()");
+        check_options(Terminal::erase);
         const detail::Space s = resolve(false);
         IterationState& state = tracker_->iteration_state();
         if (!state.try_begin_erase()) return std::nullopt;
-        return EraseIter(*tracker_, s, limit(), &state);
+        return EraseIter(*tracker_, s, limit(), sample_, the_seed(), &state);
     }
-    /// slice(i, n).sequential()
-    [[nodiscard]] SequentialIter partition(std::uint64_t i, std::uint64_t n) const { return slice(i, n).sequential(); }
-    /// All n slices (with overlapping(): n full-range iterators, the i-th starting at slice i).
+    /// The i-th of partitioned(n): the i-th of n slices of the range (of the slice, after slice()); with
+    /// overlapping(), the whole range starting at slice i.
+    [[nodiscard]] SequentialIter partition(std::uint64_t i, std::uint64_t n) const {
+        detail::check_slice("IteratorBuilder::partition", i, n);
+        check_options(Terminal::partition);
+        return part(i, n, the_seed());
+    }
+    /// All n slices of the range (of the slice, after slice()); with overlapping(), n full-range iterators, the
+    /// i-th starting at slice i. limit() applies to each.
     [[nodiscard]] std::vector<SequentialIter> partitioned(std::uint64_t n) const {
         detail::check_slice("IteratorBuilder::partitioned", 0, n);
-        ordered_only("partitioned()");
+        check_options(Terminal::partitioned);
         std::vector<SequentialIter> out;
         out.reserve(static_cast<std::size_t>(n));
         const std::uint64_t seed = the_seed();
-        if (overlapping_) {
-            const detail::Space s = resolve(false);
-            for (std::uint64_t i = 0; i < n; ++i) {
-                const std::uint64_t start = slice_bounds(0, s.size(), i, n).first;
-                out.push_back(SequentialIter(s, filter_, start, limit(), sample_, detail::mix_seed(seed, i)));
-            }
-            return out;
-        }
-        for (std::uint64_t i = 0; i < n; ++i) {
-            const detail::Space s = slice(i, n).resolve(false);
-            out.push_back(SequentialIter(s, filter_, 0, limit(), sample_, detail::mix_seed(seed, i)));
-        }
+        for (std::uint64_t i = 0; i < n; ++i) out.push_back(part(i, n, seed));
         return out;
     }
 
 private:
     template <class>
     friend class BasicIteratorBuilder;
+
+    enum class Terminal : std::uint8_t { sequential, random, write, continue_write, erase, partition, partitioned };
+    static const char* name(Terminal t) noexcept {
+        switch (t) {
+        case Terminal::sequential: return "sequential()";
+        case Terminal::random: return "random()";
+        case Terminal::write: return "write()";
+        case Terminal::continue_write: return "continue_write()";
+        case Terminal::erase: return "erase()";
+        case Terminal::partition: return "partition()";
+        case Terminal::partitioned: return "partitioned()";
+        }
+        return "?";
+    }
+    /// Every (modifier, terminal) pair is honoured or rejected here, naming both (README: "Which option applies
+    /// to which terminal").
+    void check_options(Terminal t) const {
+        const bool writing = t == Terminal::write || t == Terminal::continue_write;
+        const bool ordered = t == Terminal::sequential || t == Terminal::erase || t == Terminal::partition ||
+                             t == Terminal::partitioned;
+        const char* term = name(t);
+        if (mixed_ && t != Terminal::random)
+            detail::fail_invalid_argument({"IteratorBuilder: mixed_ratio() works only with random(), not ", term});
+        if (mixed_ && filter_ != detail::Filter::All)
+            detail::fail_invalid_argument({"IteratorBuilder: mixed_ratio() cannot be combined with ",
+                                           filter_ == detail::Filter::SetOnly ? "set_only()" : "unset_only()",
+                                           " (it chooses the class of each draw itself), in random()"});
+        if (dist_ && ordered)
+            detail::fail_invalid_argument({"IteratorBuilder: distribution() works only with random() and write "
+                                           "streams, not ", term});
+        if (filter_ == detail::Filter::SetOnly && writing)
+            detail::fail_invalid_argument({"IteratorBuilder: set_only() does not apply to ", term,
+                                           ": write streams claim absent keys"});
+        if (filter_ == detail::Filter::UnsetOnly && t == Terminal::erase)
+            detail::fail_invalid_argument({"IteratorBuilder: unset_only() does not apply to erase(): it removes "
+                                           "present keys"});
+        if (seed_ && t == Terminal::continue_write && !dist_ && !sample_)
+            detail::fail_invalid_argument({"IteratorBuilder: seed() does not apply to continue_write() without "
+                                           "sample() or distribution(): its claims follow the progress shared "
+                                           "with other streams, ascending; write() takes a seeded order"});
+        if (overlapping_ && t != Terminal::partition && t != Terminal::partitioned)
+            detail::fail_invalid_argument({"IteratorBuilder: overlapping() applies to partition() and "
+                                           "partitioned(), not ", term});
+        if (sub_ && !tracker_->is_hierarchical())
+            detail::fail_invalid_argument({"IteratorBuilder: sub_range() needs a hierarchical tracker; '",
+                                           tracker_->prefix(), "' is simple, in ", term});
+    }
+    /// Partition i of n of the resolved range, its sample() thinning seeded from seed and i.
+    [[nodiscard]] SequentialIter part(std::uint64_t i, std::uint64_t n, std::uint64_t seed) const {
+        if (overlapping_) {
+            const detail::Space whole = resolve(false);
+            const std::uint64_t start = slice_bounds(0, whole.size(), i, n).first;
+            return SequentialIter(whole, filter_, start, limit(), sample_, detail::mix_seed(seed, i));
+        }
+        // Each partition is resolved (and must fit in 2^63 keys) on its own.
+        return SequentialIter(resolve(false, std::pair{i, n}), filter_, 0, limit(), sample_, detail::mix_seed(seed, i));
+    }
 
     [[nodiscard]] BasicIteratorBuilder with_filter(detail::Filter f) const {
         auto c = *this;
@@ -236,18 +303,6 @@ private:
         if (!(p >= 0.0 && p <= 1.0)) // also rejects NaN
             detail::throw_invalid_argument((std::string(fn) + ": " + name + " must be in [0, 1], got " +
                                             std::to_string(p)).c_str());
-    }
-    void no_mixed(const char* terminal) const {
-        if (mixed_)
-            detail::throw_invalid_argument((std::string("IteratorBuilder: mixed_ratio() works only with random(), not ") +
-                                            terminal).c_str());
-    }
-    /// The terminals that walk keys in order (sequential, partition(ed), erase) take no mixed_ratio or distribution.
-    void ordered_only(const char* terminal) const {
-        no_mixed(terminal);
-        if (dist_)
-            detail::throw_invalid_argument((std::string("IteratorBuilder: distribution() works only with random() and "
-                                                        "write streams, not ") + terminal).c_str());
     }
     /// floor(len * p) exactly, for 0 <= p <= 1, in integer arithmetic (p = m * 2^x with a 53-bit integer m).
     static std::uint64_t fraction_of(std::uint64_t len, double p) noexcept {
@@ -272,28 +327,28 @@ private:
     [[nodiscard]] WriteIter make_writer(bool shared) const
         requires writable
     {
-        no_mixed(shared ? "continue_write()" : "write()");
-        if (filter_ == detail::Filter::SetOnly)
-            detail::throw_invalid_argument("IteratorBuilder: write streams claim absent keys; set_only() does not apply");
+        check_options(shared ? Terminal::continue_write : Terminal::write);
         // A distribution needs a finite population to draw from: on an unbounded tracker its write streams default
         // to [0, capacity()) like the reading terminals (drawing over [0, 2^63) would commit a chunk per claim).
         const detail::Space s = resolve(!dist_);
         std::shared_ptr<WriteCursor> cursor;
         if (shared) cursor = tracker_->iteration_state().write_cursor({s.b, s.e, s.sb, s.se});
-        if (dist_ && s.size() > 0) {
-            // Each stream draws from its own generator: a fresh seed per stream unless seed() fixed it.
-            return WriteIter(*tracker_, s, limit(), std::move(cursor), std::nullopt,
-                             detail::DrawStream(s, *dist_, the_seed()));
-        }
+        // Each stream draws from its own generator: a fresh seed per stream unless seed() fixed it.
+        const std::uint64_t seed = the_seed();
+        if (dist_ && s.size() > 0)
+            return WriteIter(*tracker_, s, limit(), std::move(cursor), std::nullopt, sample_, seed,
+                             detail::DrawStream(s, *dist_, seed));
         std::optional<RandomIter> order;
         if (seed_ && !shared)
             order.emplace(RandomIter(s, detail::Filter::UnsetOnly, std::numeric_limits<std::uint64_t>::max(),
-                                     std::nullopt, std::nullopt, the_seed()));
-        return WriteIter(*tracker_, s, limit(), std::move(cursor), std::move(order));
+                                     std::nullopt, std::nullopt, seed));
+        return WriteIter(*tracker_, s, limit(), std::move(cursor), std::move(order), sample_, seed);
     }
 
-    /// Resolves the builder to its space. writing: the default unbounded range reaches 2^63.
-    [[nodiscard]] detail::Space resolve(bool writing) const {
+    /// Resolves the builder to its space. writing: the default unbounded range reaches 2^63. part: a further
+    /// slice (i, n) of the range, for partition(i, n).
+    [[nodiscard]] detail::Space resolve(bool writing,
+                                        std::optional<std::pair<std::uint64_t, std::uint64_t>> part = {}) const {
         const PrefixTracker& t = *tracker_;
         detail::Space s;
         s.tracker = tracker_;
@@ -305,17 +360,18 @@ private:
         if (s.stride > 1) limit_id = std::min(limit_id, max_supported_id / s.stride);
         if (table) limit_id = std::min(limit_id, detail::max_table_id);
         std::uint64_t b = 0, e = t.max_id() ? limit_id : (writing ? limit_id : std::min(limit_id, t.capacity()));
-        if (pct_) {
-            const std::uint64_t len = e - b;
-            const std::uint64_t lo = b + fraction_of(len, pct_->first), hi = b + fraction_of(len, pct_->second);
-            b = lo, e = std::min(hi, e);
-        }
         if (min_) b = *min_;
         if (max_) e = *max_;
         if (b > e) detail::throw_invalid_range("IteratorBuilder: min > max", b, e);
         e = std::min(e, limit_id);
         b = std::min(b, e);
+        if (pct_) { // fractions of the range so far: the default one, or range() / min() / max()'s
+            const std::uint64_t len = e - b;
+            const std::uint64_t lo = b + fraction_of(len, pct_->first), hi = b + fraction_of(len, pct_->second);
+            b = lo, e = std::min(hi, e);
+        }
         if (slice_) std::tie(b, e) = slice_bounds(b, e, slice_->first, slice_->second);
+        if (part) std::tie(b, e) = slice_bounds(b, e, part->first, part->second);
         s.b = b, s.e = e;
         if (s.hierarchical) {
             std::uint64_t sb = 0, se = t.max_sub_id().value_or(detail::max_table_sub_id);

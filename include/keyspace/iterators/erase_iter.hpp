@@ -7,6 +7,7 @@
 #include <keyspace/detail/input_range.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/key.hpp>
+#include <keyspace/detail/draw_stream.hpp>
 #include <keyspace/detail/scanner.hpp>
 #include <keyspace/iteration_state.hpp>
 #include <keyspace/prefix_tracker.hpp>
@@ -21,17 +22,19 @@ KEYSPACE_BEGIN_NAMESPACE
 template <class Tracker>
 class BasicIteratorBuilder;
 
-/** Erase iterator: removes present keys atomically, ascending, and yields each key it removed. At most one lives
- *  per tracker at a time (released on destruction). Move-only. */
+/** Erase iterator: removes present keys atomically, ascending, and yields each key it removed; with sample(p),
+ *  each present key it passes with probability p (the others stay). Finite: one pass. At most one lives per
+ *  tracker at a time (released on destruction). Move-only. */
 class EraseIter : public detail::IteratorBase<EraseIter> {
 public:
     EraseIter(EraseIter&& o) noexcept
-        : tracker_(o.tracker_), space_(o.space_), left_(o.left_), scanner_(o.scanner_),
+        : tracker_(o.tracker_), space_(o.space_), left_(o.left_), thin_(o.thin_), scanner_(o.scanner_),
           owner_(std::exchange(o.owner_, nullptr)), done_(o.done_) {}
     EraseIter& operator=(EraseIter&& o) noexcept {
         if (this != &o) {
             release();
-            tracker_ = o.tracker_, space_ = o.space_, left_ = o.left_, scanner_ = o.scanner_, done_ = o.done_;
+            tracker_ = o.tracker_, space_ = o.space_, left_ = o.left_, thin_ = o.thin_, scanner_ = o.scanner_;
+            done_ = o.done_;
             owner_ = std::exchange(o.owner_, nullptr);
         }
         return *this;
@@ -43,7 +46,7 @@ public:
     KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
-        while (auto p = scanner_.next()) {
+        while (auto p = scanner_.next(thin_.draw())) {
             const Key k = space_.key_at(*p);
             if (tracker_->remove(k)) {
                 --left_;
@@ -53,13 +56,18 @@ public:
         return finish();
     }
     [[nodiscard]] std::uint64_t remaining() const noexcept { return done_ ? 0 : std::min(left_, scanner_.remaining()); }
+    /// True once the pass is done or the limit reached.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+    /// Always false: an erase stream makes one pass.
+    [[nodiscard]] static constexpr bool is_endless() noexcept { return false; }
 
 private:
     template <class>
     friend class BasicIteratorBuilder;
-    EraseIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, IterationState* owner)
-        : tracker_(&t), space_(s), left_(limit), scanner_(s, detail::Filter::SetOnly, 0, s.size()), owner_(owner) {}
+    EraseIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, std::optional<double> sample,
+              std::uint64_t seed, IterationState* owner)
+        : tracker_(&t), space_(s), left_(limit), thin_(sample, detail::mix_seed(seed, 2)),
+          scanner_(s, detail::Filter::SetOnly, 0, s.size()), owner_(owner), done_(thin_.never()) {}
     void release() noexcept {
         if (owner_ != nullptr) owner_->end_erase(); // the next eraser sees our removals
         owner_ = nullptr;
@@ -72,6 +80,7 @@ private:
     PrefixTracker* tracker_;
     detail::Space space_;
     std::uint64_t left_;
+    detail::Thinning thin_;
     detail::Scanner scanner_;
     IterationState* owner_; // holds erase exclusivity while set
     bool done_ = false;

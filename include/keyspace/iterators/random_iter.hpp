@@ -53,7 +53,7 @@ public:
         if (stream_) return draw_stream();
         for (;;) {
             auto p = next_position();
-            if (!p) return finish();
+            if (!p) return wrap_ ? std::nullopt : finish(); // wrapping: a cycle found nothing now
             if (skip_ > 0) {
                 --skip_;
                 continue;
@@ -63,8 +63,9 @@ public:
             return space_.key_at(*p);
         }
     }
-    /// Permutation mode: after the last key, starts a new permutation (the next seed); when a whole cycle finds
-    /// nothing, next() returns nullopt. Streams are endless already.
+    /// Permutation mode: after the last key, starts a new permutation (the next seed): an endless stream. When a
+    /// whole cycle finds nothing, that call returns nullopt ("nothing now") and the next call starts a new cycle.
+    /// Distribution and mixed_ratio streams are endless already.
     RandomIter wrap_around() && {
         wrap_ = true;
         return std::move(*this);
@@ -76,7 +77,12 @@ public:
         for (std::size_t i = 0; i < open_count_; ++i) r += static_cast<std::uint64_t>(std::popcount(open_[i].mask));
         return std::min(r, left_);
     }
+    /// True once the stream has ended for good (a permutation done, its limit reached, or an empty space); then
+    /// next() returns nullopt forever.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+    /// True for distribution and mixed_ratio streams and with wrap_around(): a nullopt from next() means "nothing
+    /// matches now" and a later call may yield keys added since.
+    [[nodiscard]] bool is_endless() const noexcept { return stream_.has_value() || wrap_; }
 
 private:
     template <class>
@@ -96,7 +102,7 @@ private:
         done_ = thin_.never() || s.size() == 0;
         if (done_) return;
         if (dist || mixed_) stream_.emplace(s, dist.value_or(AccessDistribution::uniform()), seed);
-        if (!mixed_) skip_ = thin_.draw();
+        skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
     }
 
@@ -155,10 +161,12 @@ private:
         for (;;) {
             while (open_count_ < window && refill(open_count_)) ++open_count_;
             if (open_count_ == 0) {
-                if (!wrap_ || !yielded_in_cycle_) return std::nullopt;
+                if (!wrap_) return std::nullopt;
+                const bool empty_cycle = !yielded_in_cycle_;
                 seed_ = detail::mix_seed(seed_, 3);
                 perm_ = Permutation(blocks_, seed_);
                 start_cycle();
+                if (empty_cycle) return std::nullopt; // nothing now; the next call walks the new cycle
                 continue;
             }
             // A different open block than the previous output's, so consecutive outputs are not neighbours.
@@ -186,19 +194,29 @@ private:
     }
 
     // Mixed stream: choose the class first, then a position of that class from the draw stream (uniform unless a
-    // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class;
-    // an empty space ends the stream.
+    // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class.
+    // sample(p) keeps each draw with probability p.
     std::optional<Key> draw_mixed() {
-        const bool want_set = rng_.uniform01() < ratio_;
-        for (const bool set : {want_set, !want_set})
-            if (auto p = stream_->draw(set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly)) return emit(*p);
-        return finish(); // unreachable for n > 0: every position is set or unset
+        for (;;) {
+            const bool want_set = rng_.uniform01() < ratio_;
+            auto p = stream_->draw(want_set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly);
+            if (!p) [[unlikely]] // the class is empty: the other one
+                p = stream_->draw(want_set ? detail::Filter::UnsetOnly : detail::Filter::SetOnly);
+            if (!p) [[unlikely]] // neither class found now (the tracker is changing under the scans)
+                return std::nullopt;
+            if (skip_ > 0) [[unlikely]] {
+                --skip_;
+                continue;
+            }
+            skip_ = thin_.draw();
+            return emit(*p);
+        }
     }
     // Distribution stream: draws matching the filter; sample(p) keeps each with probability p.
     std::optional<Key> draw_stream() {
         for (;;) {
             const auto p = stream_->draw(filter_);
-            if (!p) return finish(); // nothing in the space matches the filter
+            if (!p) return std::nullopt; // nothing matches now; a later call finds keys added since
             if (skip_ > 0) {
                 --skip_;
                 continue;

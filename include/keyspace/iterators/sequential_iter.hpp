@@ -19,7 +19,8 @@ KEYSPACE_BEGIN_NAMESPACE
 template <class Tracker>
 class BasicIteratorBuilder;
 
-/** Sequential iterator: matching keys ascending (hierarchical: by id, then sub_id). Move-only. */
+/** Sequential iterator: matching keys ascending (hierarchical: by id, then sub_id); finite (one pass), or endless
+ *  with wrap_around(). Move-only. */
 class SequentialIter : public detail::IteratorBase<SequentialIter> {
 public:
     SequentialIter(SequentialIter&&) noexcept = default;
@@ -36,11 +37,12 @@ public:
                 --left_;
                 return space_.key_at(*p);
             }
-            if (!next_segment()) return finish();
+            if (!next_segment()) return wrap_ ? std::nullopt : finish();
         }
     }
-    /// Restarts at the range start after the end; when a whole pass finds nothing, next() returns nullopt
-    /// (it never spins).
+    /// Restarts at the range start after the end: an endless stream. When a whole pass finds nothing, that call
+    /// returns nullopt ("nothing now": it never spins, and does at most about two passes of work); the next call
+    /// starts a new pass and finds keys added since. Only limit() ends it.
     SequentialIter wrap_around() && {
         wrap_ = true;
         return std::move(*this);
@@ -52,7 +54,11 @@ public:
         if (segment_ == 0 && split_ != 0) r += split_;
         return std::min(r, left_);
     }
+    /// True once the stream has ended for good (its pass is done, or its limit reached); then next() returns
+    /// nullopt forever.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+    /// True with wrap_around(): a nullopt from next() means "nothing matches now", and a later call may yield.
+    [[nodiscard]] bool is_endless() const noexcept { return wrap_; }
 
 private:
     template <class>
@@ -70,11 +76,12 @@ private:
             scanner_ = detail::Scanner(space_, filter_, 0, split_);
             return true;
         }
-        if (!wrap_ || left_ == left_at_pass_) return false; // nothing yielded in a whole pass: stop
+        if (!wrap_) return false;
+        const bool empty_pass = left_ == left_at_pass_; // nothing yielded in a whole pass: nothing now
         left_at_pass_ = left_;
         segment_ = 0;
         scanner_ = detail::Scanner(space_, filter_, split_, space_.size());
-        return true;
+        return !empty_pass;
     }
     std::optional<Key> finish() noexcept {
         done_ = true;

@@ -36,13 +36,29 @@ class BasicIteratorBuilder;
  *    and no two streams claiming in one cache line;
  *  - seeded (write() after seed(s)): claims in the random iterator's order over the absent keys;
  *  - with a distribution (private or shared alike): each claim draws a position from it, drawn again while the
- *    key is present, falling back after 64 misses to the first absent key after the last draw (detail::DrawStream).
- *  When the progress reaches the end, the stream sweeps the range for keys freed meanwhile; it ends (nullopt)
- *  when the sweep finds none. With wrap_around() it then overwrites: each cycle hands out every key of the range
- *  once (once across the streams sharing progress), setting any absent one; with a distribution the overwrite
- *  stream is endless draws from it, each key set if absent. Move-only. */
+ *    key is present; after 64 misses in a row, the claim comes from the resumable sweep below (the next absent key
+ *    after the sweep's position), and the next claim draws again.
+ *  - with sample(p): each absent key the stream reaches is claimed with probability p and passed over otherwise.
+ *
+ *  Live (is_endless()): when the progress reaches the end of the range, the stream keeps finding keys freed since
+ *  (remove(), erase streams, clear()): next() returns std::nullopt while nothing is free ("nothing now", not the
+ *  end: is_exhausted() stays false) and a later call claims what was freed meanwhile, without rebuilding the
+ *  stream. It does so with a resumable sweep of the range, at most sweep_budget positions per call, that runs only
+ *  when something may have been freed: the tracker's removal count (PrefixTracker::removals(), a per-thread
+ *  counter, no shared cache line) differs from the one at the start of the last empty sweep; frees the count does
+ *  not see (other processes writing a shared region) are found by a sweep every 1024 to 2^20 idle calls (the
+ *  interval doubling while sweeps find nothing).
+ *  - with sample(p) and no distribution the stream is finite: one pass over the range, then it ends
+ *    (is_exhausted()).
+ *  - wrap_around(): once a full sweep finds the range full, it overwrites: each cycle hands out every key of the
+ *    range once (once across the streams sharing progress; with sample(p), each with probability p), setting any
+ *    absent one; with a distribution the overwrite stream is endless draws from it, each key set if absent.
+ *  Move-only. */
 class WriteIter : public detail::IteratorBase<WriteIter> {
 public:
+    /// Positions a sweep for freed keys examines per call at most.
+    static constexpr std::uint64_t sweep_budget = 1ull << 16;
+
     WriteIter(WriteIter&&) noexcept = default;
     WriteIter& operator=(WriteIter&&) noexcept = default;
     WriteIter(const WriteIter&) = delete;
@@ -56,17 +72,47 @@ public:
             switch (phase_) {
             case Phase::Blocks: p = from_blocks(); break;
             case Phase::Random: p = random_candidate(); break;
-            case Phase::Draw: p = stream_->draw(detail::Filter::UnsetOnly); break;
-            case Phase::Sweep: p = sweeper_.next(); break;
-            case Phase::Overwrite: return overwrite_next();
+            case Phase::Draw: p = stream_->draw(detail::Filter::UnsetOnly, false); break; // misses: the sweep
+            case Phase::Sweep:
+                p = sweep();
+                if (!p) {
+                    if (swept_ < space_.size()) return std::nullopt; // budget spent: nothing now, more next call
+                    if (wrap_) {
+                        phase_ = Phase::Overwrite;
+                        continue;
+                    }
+                    go_idle();
+                    return std::nullopt;
+                }
+                break;
+            case Phase::Idle:
+                if (!may_have_freed()) return std::nullopt; // one counter read: nothing freed since the last sweep
+                if (stream_) phase_ = Phase::Draw;
+                else begin_sweep();
+                continue;
+            case Phase::Overwrite:
+                if (auto k = overwrite_next()) return k;
+                continue;
             }
-            if (!p) {
-                if (!advance_phase()) return finish();
+            if (!p) { // the progress (or the draws) found nothing
+                if (one_pass_) {
+                    if (!wrap_) return finish();
+                    phase_ = Phase::Overwrite;
+                } else {
+                    begin_sweep();
+                }
+                continue;
+            }
+            if (skip_ > 0) [[unlikely]] { // sample(p): passed over
+                --skip_;
                 continue;
             }
             const Key k = space_.key_at(*p);
             if (tracker_->claim(k)) {
+                skip_ = thin_.draw();
                 --left_;
+                if (phase_ == Phase::Sweep) [[unlikely]]
+                    found_in_sweep();
                 return k;
             }
         }
@@ -75,24 +121,76 @@ public:
         wrap_ = true;
         return std::move(*this);
     }
+    /// An upper bound on the keys still to come: the limit for a live or wrapping stream (keys freed later are
+    /// claimed too), else the range's size.
     [[nodiscard]] std::uint64_t remaining() const noexcept {
         if (done_) return 0;
-        if (wrap_) return left_;
+        if (is_endless()) return left_;
         return std::min(left_, space_.size());
     }
+    /// True once the stream has ended for good: its limit reached, or a finite stream (sample(p), one pass)
+    /// finished. A live stream that returned nullopt because nothing is free is not exhausted.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }
+    /// True unless the stream makes one pass and ends (sample(p) without a distribution or wrap_around()): its
+    /// nullopt means "nothing free now".
+    [[nodiscard]] bool is_endless() const noexcept { return wrap_ || !one_pass_; }
 
 private:
     template <class>
     friend class BasicIteratorBuilder;
-    enum class Phase : std::uint8_t { Blocks, Random, Draw, Sweep, Overwrite };
+    enum class Phase : std::uint8_t { Blocks, Random, Draw, Sweep, Idle, Overwrite };
+    static constexpr std::uint64_t first_idle_interval = 1024, max_idle_interval = 1ull << 20;
 
     WriteIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, std::shared_ptr<WriteCursor> shared,
-              std::optional<RandomIter> order, std::optional<detail::DrawStream> stream = std::nullopt)
+              std::optional<RandomIter> order, std::optional<double> sample, std::uint64_t seed,
+              std::optional<detail::DrawStream> stream = std::nullopt)
         : tracker_(&t), space_(s), left_(limit), shared_(std::move(shared)), order_(std::move(order)),
-          stream_(std::move(stream)) {
+          stream_(std::move(stream)), thin_(sample, detail::mix_seed(seed, 6)) {
         phase_ = stream_ ? Phase::Draw : order_ ? Phase::Random : Phase::Blocks;
-        done_ = s.size() == 0;
+        one_pass_ = sample.has_value() && *sample < 1.0 && !stream_;
+        done_ = s.size() == 0 || thin_.never();
+        skip_ = thin_.draw();
+    }
+
+    // ---- sweeps for freed keys ----
+    void begin_sweep() noexcept {
+        phase_ = Phase::Sweep;
+        swept_ = 0;
+        seen_removals_ = tracker_->removals(); // before the pass: a key freed during it changes the count
+    }
+    void found_in_sweep() noexcept {
+        swept_ = 0;
+        idle_interval_ = first_idle_interval;
+        if (stream_) phase_ = Phase::Draw; // back to the distribution
+    }
+    void go_idle() noexcept {
+        phase_ = Phase::Idle;
+        idle_countdown_ = idle_interval_;
+        idle_interval_ = std::min(idle_interval_ * 2, max_idle_interval);
+    }
+    [[nodiscard]] bool may_have_freed() noexcept {
+        if (tracker_->removals() != seen_removals_) return true;
+        return --idle_countdown_ == 0;
+    }
+    // The next absent position of the resumable sweep, examining at most sweep_budget positions (a whole pass when
+    // wrapping: the overwrite cycles wait for it); nullopt when the budget or the pass is spent.
+    std::optional<std::uint64_t> sweep() noexcept {
+        const std::uint64_t n = space_.size();
+        std::uint64_t budget = wrap_ ? n : sweep_budget;
+        while (budget > 0 && swept_ < n) {
+            const std::uint64_t from = sweep_pos_;
+            const std::uint64_t to = from + std::min({budget, n - from, n - swept_});
+            detail::Scanner scan(space_, detail::Filter::UnsetOnly, from, to);
+            if (const auto q = scan.next()) {
+                swept_ += *q + 1 - from;
+                sweep_pos_ = *q + 1 == n ? 0 : *q + 1;
+                return q;
+            }
+            swept_ += to - from;
+            budget -= to - from;
+            sweep_pos_ = to == n ? 0 : to;
+        }
+        return std::nullopt;
     }
 
     // Claim candidates: the absent positions of the current 64-position block (as loaded), block after block.
@@ -137,21 +235,15 @@ private:
         const std::uint64_t w = space_.width();
         return (k->id - space_.b) * w + (k->sub_id - space_.sb);
     }
-    bool advance_phase() {
-        if (phase_ == Phase::Blocks || phase_ == Phase::Random || phase_ == Phase::Draw) {
-            phase_ = Phase::Sweep;
-            sweeper_ = detail::Scanner(space_, detail::Filter::UnsetOnly, 0, space_.size());
-            return true;
-        }
-        if (phase_ == Phase::Sweep && wrap_) {
-            phase_ = Phase::Overwrite;
-            return true;
-        }
-        return false;
-    }
     // Overwrite cycles: every position once per cycle; the shared counter keeps streams disjoint within a cycle.
+    // nullopt: passed over by sample(p).
     std::optional<Key> overwrite_next() {
         const Key k = space_.key_at(stream_ ? stream_->draw() : next_overwrite_position());
+        if (skip_ > 0) [[unlikely]] {
+            --skip_;
+            return std::nullopt;
+        }
+        skip_ = thin_.draw();
         tracker_->add(k); // the existence bit stays set (idempotent)
         if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_; // no limit: endless
         return k;
@@ -179,11 +271,14 @@ private:
     std::shared_ptr<WriteCursor> shared_; // continue_write(): the range's shared progress
     std::optional<RandomIter> order_;
     std::optional<detail::DrawStream> stream_;
+    detail::Thinning thin_;
     Phase phase_ = Phase::Blocks;
-    std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0, run_next_ = 0, run_left_ = 0;
-    detail::Scanner sweeper_;
+    std::uint64_t private_next_ = 0, block_ = 0, mask_ = 0, run_next_ = 0, run_left_ = 0, skip_ = 0;
+    std::uint64_t sweep_pos_ = 0, swept_ = 0;       // the resumable sweep: next position; positions since a claim
+    std::uint64_t seen_removals_ = 0;               // tracker removals when the current or last sweep began
+    std::uint64_t idle_interval_ = first_idle_interval, idle_countdown_ = 0;
     std::uint64_t ow_private_ = 0, ow_pos_ = 0, ow_left_ = 0;
-    bool wrap_ = false, done_ = false;
+    bool wrap_ = false, one_pass_ = false, done_ = false;
 };
 
 KEYSPACE_END_NAMESPACE

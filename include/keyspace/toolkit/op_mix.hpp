@@ -183,7 +183,7 @@ public:
     /// Default iterators over the tracker's whole range. Throws std::invalid_argument for a hierarchical tracker.
     OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed)
         : OpStream(simple(tracker), mix, seed, existing_of(simple(tracker), seed),
-                   simple(tracker).iter().seed(seed).continue_write()) {}
+                   simple(tracker).iter().continue_write()) {}
     /// Custom iterators (e.g. a skewed read distribution, a slice of the range).
     OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed, RandomIter existing, WriteIter inserts)
         : tracker_(&tracker), mix_(mix), rng_(Rng::stream(seed, 0x6f70)), existing_(std::move(existing)),
