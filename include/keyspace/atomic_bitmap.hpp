@@ -379,10 +379,7 @@ private:
         if (i >= max_supported_id) [[unlikely]]
             detail::throw_id_too_large(fn, i);
     }
-    static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) {
-        if (b > e) [[unlikely]]
-            detail::throw_invalid_range(fn, b, e);
-    }
+    static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) { detail::check_range(fn, b, e); }
 
     KEYSPACE_ALWAYS_INLINE detail::atomic_word& writable_word(std::uint64_t i, const char* fn) {
         check_id(fn, i);

@@ -1,5 +1,5 @@
 /** @file keyspace/detail/bits.hpp
- *  Word arithmetic and the out-of-line throw helpers shared by every layer. */
+ *  Word arithmetic and the bit layer's two capacity rules (IDs below 2^63, writes within a fixed capacity). */
 #pragma once
 
 #include <keyspace/config.hpp>
@@ -27,12 +27,6 @@ inline constexpr std::uint64_t max_supported_word = max_supported_id / word_bits
 
 // The rules of the bit layer, each one check with one message, through the library's error path (detail/errors.hpp).
 // Out of line, so the hot callers inline to a compare and a branch.
-[[noreturn]] KEYSPACE_NOINLINE inline void throw_invalid_argument(const char* what) { fail_invalid_argument({what}); }
-
-[[noreturn]] KEYSPACE_NOINLINE inline void throw_invalid_range(const char* fn, std::uint64_t b, std::uint64_t e) {
-    fail_invalid_argument({fn, ": begin (", b, ") is greater than end (", e, ")"});
-}
-
 [[noreturn]] KEYSPACE_NOINLINE inline void throw_id_too_large(const char* fn, std::uint64_t id) {
     fail_length_error({fn, ": id ", id, " is not below keyspace::max_supported_id (2^63)"});
 }

@@ -50,6 +50,7 @@ class BasicIteratorBuilder {
     static constexpr bool writable = !std::is_const_v<Tracker>;
 
 public:
+    /// A builder over t's default range with no option set (PrefixTracker::iter() makes one).
     explicit BasicIteratorBuilder(Tracker& t) noexcept : tracker_(&t) {}
     /// A const tracker's builder from a tracker's (the reading terminals only).
     template <class Other>
@@ -59,24 +60,28 @@ public:
           filter_(o.filter_), limit_(o.limit_), sample_(o.sample_), mixed_(o.mixed_), seed_(o.seed_), dist_(o.dist_),
           overlapping_(o.overlapping_) {}
 
+    /// IDs [b, e), clamped to the tracker's IDs. b > e throws std::invalid_argument.
     [[nodiscard]] BasicIteratorBuilder range(std::uint64_t b, std::uint64_t e) const {
-        if (b > e) detail::throw_invalid_range("IteratorBuilder::range", b, e);
+        detail::check_range("IteratorBuilder::range", b, e);
         auto c = *this;
         c.min_ = b, c.max_ = e;
         return c;
     }
+    /// IDs from b (the range's end unchanged).
     [[nodiscard]] BasicIteratorBuilder min(std::uint64_t b) const {
         auto c = *this;
         c.min_ = b;
         return c;
     }
+    /// IDs below e (the range's start unchanged).
     [[nodiscard]] BasicIteratorBuilder max(std::uint64_t e) const {
         auto c = *this;
         c.max_ = e;
         return c;
     }
+    /// Hierarchical trackers: sub-IDs [b, e). b > e throws std::invalid_argument.
     [[nodiscard]] BasicIteratorBuilder sub_range(std::uint64_t b, std::uint64_t e) const {
-        if (b > e) detail::throw_invalid_range("IteratorBuilder::sub_range", b, e);
+        detail::check_range("IteratorBuilder::sub_range", b, e);
         auto c = *this;
         c.sub_ = std::pair{b, e};
         return c;
@@ -85,8 +90,8 @@ public:
     /// slice(). 0 <= lo <= hi <= 1.
     [[nodiscard]] BasicIteratorBuilder range_percent(double lo, double hi) const {
         if (!(lo >= 0.0 && hi <= 1.0 && lo <= hi))
-            detail::throw_invalid_argument(("IteratorBuilder::range_percent: need 0 <= lo <= hi <= 1, got lo = " +
-                                            std::to_string(lo) + ", hi = " + std::to_string(hi)).c_str());
+            detail::fail_invalid_argument(
+                {"IteratorBuilder::range_percent: need 0 <= lo <= hi <= 1, got lo = ", lo, ", hi = ", hi});
         auto c = *this;
         c.pct_ = std::pair{lo, hi};
         return c;
@@ -98,7 +103,9 @@ public:
         c.slice_ = std::pair{i, n};
         return c;
     }
+    /// Only the keys that are present.
     [[nodiscard]] BasicIteratorBuilder set_only() const { return with_filter(detail::Filter::SetOnly); }
+    /// Only the keys that are absent.
     [[nodiscard]] BasicIteratorBuilder unset_only() const { return with_filter(detail::Filter::UnsetOnly); }
     /// At most n keys, then stop at once.
     [[nodiscard]] BasicIteratorBuilder limit(std::uint64_t n) const {
@@ -178,6 +185,7 @@ public:
         const detail::Space s = resolve(false);
         return SequentialIter(s, filter_, 0, limit(), sample_, the_seed());
     }
+    /// The random terminal (see RandomIter): a permutation of the matching keys, or an endless stream with a distribution or mixed_ratio.
     [[nodiscard]] RandomIter random() const {
         check_options(Terminal::random);
         const detail::Space s = resolve(false);
@@ -299,11 +307,7 @@ private:
         return slice_ ? detail::mix_seed(s, slice_->first ^ (slice_->second << 32)) : s;
     }
 
-    static void check_probability(const char* fn, const char* name, double p) {
-        if (!(p >= 0.0 && p <= 1.0)) // also rejects NaN
-            detail::throw_invalid_argument((std::string(fn) + ": " + name + " must be in [0, 1], got " +
-                                            std::to_string(p)).c_str());
-    }
+    static void check_probability(const char* fn, const char* name, double p) { detail::check_probability(fn, name, p); }
     /// floor(len * p) exactly, for 0 <= p <= 1, in integer arithmetic (p = m * 2^x with a 53-bit integer m).
     static std::uint64_t fraction_of(std::uint64_t len, double p) noexcept {
         if (!(p > 0.0)) return 0;
@@ -362,7 +366,7 @@ private:
         std::uint64_t b = 0, e = t.max_id() ? limit_id : (writing ? limit_id : std::min(limit_id, t.capacity()));
         if (min_) b = *min_;
         if (max_) e = *max_;
-        if (b > e) detail::throw_invalid_range("IteratorBuilder: min > max", b, e);
+        detail::check_range("IteratorBuilder: min > max", b, e);
         e = std::min(e, limit_id);
         b = std::min(b, e);
         if (pct_) { // fractions of the range so far: the default one, or range() / min() / max()'s
@@ -380,9 +384,8 @@ private:
             sb = std::min(sb, se);
             // At most 2^63 keys, so that position arithmetic ((n + 63) / 64 blocks, ...) cannot overflow.
             if (se - sb != 0 && e - b > max_supported_id / (se - sb))
-                detail::throw_invalid_argument(("IteratorBuilder: " + std::to_string(e - b) + " IDs times " +
-                                                std::to_string(se - sb) +
-                                                " sub-IDs exceeds 2^63 keys; narrow range() or sub_range()").c_str());
+                detail::fail_invalid_argument({"IteratorBuilder: ", e - b, " IDs times ", se - sb,
+                                               " sub-IDs exceeds 2^63 keys; narrow range() or sub_range()"});
             s.sb = sb, s.se = se;
         }
         return s;

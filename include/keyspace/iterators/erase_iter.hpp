@@ -27,9 +27,11 @@ class BasicIteratorBuilder;
  *  tracker at a time (released on destruction). Move-only. */
 class EraseIter : public detail::IteratorBase<EraseIter> {
 public:
+    /// Moves the iterator; the source is left empty (it yields nothing).
     EraseIter(EraseIter&& o) noexcept
         : tracker_(o.tracker_), space_(o.space_), left_(o.left_), thin_(o.thin_), scanner_(o.scanner_),
           owner_(std::exchange(o.owner_, nullptr)), done_(o.done_) {}
+    /// Move assignment, as the move constructor.
     EraseIter& operator=(EraseIter&& o) noexcept {
         if (this != &o) {
             release();
@@ -43,6 +45,7 @@ public:
     EraseIter& operator=(const EraseIter&) = delete;
     ~EraseIter() { release(); }
 
+    /// The next key, or std::nullopt (see is_exhausted() and is_endless() for what a nullopt means).
     KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
@@ -55,6 +58,7 @@ public:
         }
         return finish();
     }
+    /// An upper bound on the keys still to come (the limit for endless streams).
     [[nodiscard]] std::uint64_t remaining() const noexcept { return done_ ? 0 : std::min(left_, scanner_.remaining()); }
     /// True once the pass is done or the limit reached.
     [[nodiscard]] bool is_exhausted() const noexcept { return done_ || left_ == 0; }

@@ -41,11 +41,14 @@ class WriteIter;
  *  first and the key drawn from the distribution inside it. Move-only. */
 class RandomIter : public detail::IteratorBase<RandomIter> {
 public:
+    /// Moves the iterator; the source is left empty (it yields nothing).
     RandomIter(RandomIter&&) noexcept = default;
+    /// Move assignment, as the move constructor.
     RandomIter& operator=(RandomIter&&) noexcept = default;
     RandomIter(const RandomIter&) = delete;
     RandomIter& operator=(const RandomIter&) = delete;
 
+    /// The next key, or std::nullopt (see is_exhausted() and is_endless() for what a nullopt means).
     KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
@@ -70,6 +73,7 @@ public:
         wrap_ = true;
         return std::move(*this);
     }
+    /// An upper bound on the keys still to come (the limit for endless streams).
     [[nodiscard]] std::uint64_t remaining() const noexcept {
         if (done_) return 0;
         if (stream_ || wrap_) return left_; // streams (mixed_ratio included) are endless

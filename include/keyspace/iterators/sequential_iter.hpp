@@ -23,11 +23,14 @@ class BasicIteratorBuilder;
  *  with wrap_around(). Move-only. */
 class SequentialIter : public detail::IteratorBase<SequentialIter> {
 public:
+    /// Moves the iterator; the source is left empty (it yields nothing).
     SequentialIter(SequentialIter&&) noexcept = default;
+    /// Move assignment, as the move constructor.
     SequentialIter& operator=(SequentialIter&&) noexcept = default;
     SequentialIter(const SequentialIter&) = delete;
     SequentialIter& operator=(const SequentialIter&) = delete;
 
+    /// The next key, or std::nullopt (see is_exhausted() and is_endless() for what a nullopt means).
     KEYSPACE_ALWAYS_INLINE std::optional<Key> next() noexcept {
         if (left_ == 0 || done_) [[unlikely]]
             return finish();
@@ -47,6 +50,7 @@ public:
         wrap_ = true;
         return std::move(*this);
     }
+    /// An upper bound on the keys still to come (the limit for endless streams).
     [[nodiscard]] std::uint64_t remaining() const noexcept {
         if (done_) return 0;
         if (wrap_) return left_;

@@ -59,11 +59,14 @@ public:
     /// Positions a sweep for freed keys examines per call at most.
     static constexpr std::uint64_t sweep_budget = 1ull << 16;
 
+    /// Moves the iterator; the source is left empty (it yields nothing).
     WriteIter(WriteIter&&) noexcept = default;
+    /// Move assignment, as the move constructor.
     WriteIter& operator=(WriteIter&&) noexcept = default;
     WriteIter(const WriteIter&) = delete;
     WriteIter& operator=(const WriteIter&) = delete;
 
+    /// The next key, or std::nullopt (see is_exhausted() and is_endless() for what a nullopt means).
     KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
@@ -117,12 +120,14 @@ public:
             }
         }
     }
+    /// Once the range is full, continue as an overwrite stream (see the class comment); returns the iterator by value.
     WriteIter wrap_around() && {
         wrap_ = true;
         return std::move(*this);
     }
     /// An upper bound on the keys still to come: the limit for a live or wrapping stream (keys freed later are
     /// claimed too), else the range's size.
+    /// An upper bound on the keys still to come (the limit for endless streams).
     [[nodiscard]] std::uint64_t remaining() const noexcept {
         if (done_) return 0;
         if (is_endless()) return left_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/sampling/rng.hpp>
 
@@ -24,7 +25,7 @@ public:
     /// A permutation of [0, n) keyed by seed (the same n and seed give the same permutation). n = 0 throws
     /// std::invalid_argument.
     Permutation(std::uint64_t n, std::uint64_t seed) : n_(n) {
-        if (n == 0) detail::throw_invalid_argument("Permutation: n must be at least 1, got 0");
+        if (n == 0) detail::fail_invalid_argument({"Permutation: n must be at least 1, got 0"});
         const unsigned bits = std::max(2u, static_cast<unsigned>(std::bit_width(n - 1)));
         lo_bits_ = bits / 2;
         hi_bits_ = bits - lo_bits_;
