@@ -613,3 +613,18 @@ TEST_CASE("range_percent computes its bounds in integer arithmetic, exact up to 
           std::vector<std::uint64_t>{2, 3, 4, 5});
     CHECK(drain_ids(small.iter().set_only().range_percent(0.0, 1e-300).sequential()).empty());
 }
+
+TEST_CASE("sample(0) keeps nothing on every terminal and leaves the tracker unchanged", "[iter][sample]") {
+    // p = 0 has no geometric skip length (log(1 - p) = 0): a stream that drew one anyway converted -inf to an
+    // integer (undefined; UBSan stops the asan stage on it).
+    for (const double zero : {0.0, -0.0}) {
+        PrefixTracker t("z:", 1000);
+        t.add_range(0, 500);
+        CHECK(drain_ids(t.iter().sample(zero).sequential()).empty());
+        CHECK(drain_ids(t.iter().sample(zero).seed(1).random()).empty());
+        CHECK(drain_ids(t.iter().sample(zero).write()).empty());
+        CHECK(drain_ids(t.iter().sample(zero).continue_write()).empty());
+        if (auto e = t.iter().sample(zero).erase()) CHECK(drain_ids(*e).empty());
+        CHECK(t.count() == 500);
+    }
+}

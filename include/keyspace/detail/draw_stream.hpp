@@ -147,6 +147,7 @@ public:
 
 private:
     KEYSPACE_NOINLINE std::uint64_t draw_skip() noexcept {
+        if (never_) return std::numeric_limits<std::uint64_t>::max(); // p = 0: keep nothing (log_q_ is unset)
         const double u = 1.0 - rng_.uniform01(); // (0, 1]
         const double k = std::floor(std::log(u) / log_q_);
         return k >= 9.2e18 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(k);
