@@ -628,3 +628,17 @@ TEST_CASE("sample(0) keeps nothing on every terminal and leaves the tracker unch
         CHECK(t.count() == 500);
     }
 }
+
+TEST_CASE("over an empty range, wrap_around streams answer nothing now and the others end", "[iter][wrap]") {
+    PrefixTracker t("e:", 1000);
+    t.add_range(0, 1000);
+    auto seq = t.iter().range(5, 5).sequential().wrap_around();
+    auto rnd = t.iter().range(5, 5).seed(1).random().wrap_around();
+    CHECK_FALSE(seq.next());
+    CHECK_FALSE(rnd.next());
+    CHECK((seq.is_endless() && !seq.is_exhausted()));
+    CHECK((rnd.is_endless() && !rnd.is_exhausted()));
+    auto once = t.iter().range(5, 5).seed(1).random();
+    CHECK_FALSE(once.next());
+    CHECK(once.is_exhausted());
+}

@@ -52,6 +52,8 @@ public:
     KEYSPACE_ISA_ABI
     std::optional<Key> next() {
         if (left_ == 0 || done_) return finish();
+        if (space_.size() == 0) [[unlikely]] // as for a cycle that found nothing (see wrap_around())
+            return wrap_ ? std::nullopt : finish();
         if (mixed_) return draw_mixed();
         if (stream_) return draw_stream();
         for (;;) {
@@ -103,8 +105,8 @@ private:
           thin_(sample, detail::mix_seed(seed, 2)), mixed_(mixed.has_value()), ratio_(mixed.value_or(0)),
           block_bits_(mixed_ || dist ? 64 : choose_block_bits()), blocks_((s.size() + block_bits_ - 1) / block_bits_),
           perm_(std::max<std::uint64_t>(blocks_, 1), seed) {
-        done_ = thin_.never() || s.size() == 0;
-        if (done_) return;
+        done_ = thin_.never();
+        if (done_ || s.size() == 0) return; // an empty range: next() ends, or with wrap_around() finds nothing now
         if (dist || mixed_) stream_.emplace(s, dist.value_or(AccessDistribution::uniform()), seed);
         skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
