@@ -118,7 +118,7 @@ public:
     /// others stay), of the absent keys a write stream reaches (the others stay absent; without a distribution the
     /// stream then makes one pass and ends, see WriteIter).
     [[nodiscard]] BasicIteratorBuilder sample(double p) const {
-        check_probability("IteratorBuilder::sample", "p", p);
+        detail::check_probability("IteratorBuilder::sample", "p", p);
         auto c = *this;
         c.sample_ = p;
         return c;
@@ -129,7 +129,7 @@ public:
     /// comes from the other class. Endless: a call that finds neither class within bounded work returns nullopt and
     /// the next one draws again. Combined with set_only()/unset_only() or another terminal: invalid_argument.
     [[nodiscard]] BasicIteratorBuilder mixed_ratio(double r) const {
-        check_probability("IteratorBuilder::mixed_ratio", "r", r);
+        detail::check_probability("IteratorBuilder::mixed_ratio", "r", r);
         auto c = *this;
         c.mixed_ = r;
         return c;
@@ -307,7 +307,6 @@ private:
         return slice_ ? detail::mix_seed(s, slice_->first ^ (slice_->second << 32)) : s;
     }
 
-    static void check_probability(const char* fn, const char* name, double p) { detail::check_probability(fn, name, p); }
     /// floor(len * p) exactly, for 0 <= p <= 1, in integer arithmetic (p = m * 2^x with a 53-bit integer m).
     static std::uint64_t fraction_of(std::uint64_t len, double p) noexcept {
         if (!(p > 0.0)) return 0;
