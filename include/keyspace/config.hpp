@@ -39,7 +39,12 @@
     } /* namespace v0 */       \
     } /* namespace keyspace */
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(KEYSPACE_DETAIL_NO_FORCED_INLINE) && (defined(__GNUC__) || defined(__clang__))
+// For the instruction-set tag check (tests/isa_mix): forced-inline functions emitted out of line like any other, so
+// the check sees their calls too.
+#define KEYSPACE_NOINLINE __attribute__((noinline))
+#define KEYSPACE_ALWAYS_INLINE inline
+#elif defined(__GNUC__) || defined(__clang__)
 #define KEYSPACE_NOINLINE __attribute__((noinline))
 #define KEYSPACE_ALWAYS_INLINE inline __attribute__((always_inline))
 #else

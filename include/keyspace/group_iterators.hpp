@@ -112,6 +112,7 @@ public:
     GroupIter& operator=(const GroupIter&) = delete;
 
     /// The next item, or std::nullopt at the end.
+    KEYSPACE_ISA_ABI
     std::optional<GroupItem> next() {
         if (left_ == 0) return std::nullopt;
         std::optional<GroupItem> r;
@@ -141,6 +142,7 @@ private:
         std::optional<Key> peek;
     };
 
+    KEYSPACE_ISA_ABI
     GroupIter(Order order, std::vector<Lane> lanes, std::vector<double> weights, std::uint64_t limit,
               std::uint64_t seed)
         : order_(order), lanes_(std::move(lanes)), picker_(std::move(weights)), left_(limit),
@@ -155,6 +157,7 @@ private:
         return GroupItem{lanes_[lane].tracker->prefix(), k.id, k.sub_id};
     }
 
+    KEYSPACE_ISA_ABI
     std::optional<GroupItem> next_horizontal() {
         for (; cur_ < lanes_.size(); ++cur_)
             if (auto k = lanes_[cur_].seq->next()) return item(cur_, *k);
@@ -162,6 +165,7 @@ private:
     }
 
     // Min-heap on (id, lane): ties go to the earlier registration.
+    KEYSPACE_ISA_ABI
     void advance_vertical(std::size_t i) {
         if (auto k = lanes_[i].seq->next()) {
             lanes_[i].peek = k;
@@ -169,6 +173,7 @@ private:
             std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
         }
     }
+    KEYSPACE_ISA_ABI
     std::optional<GroupItem> next_vertical() {
         if (heap_.empty()) return std::nullopt;
         std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
@@ -181,6 +186,7 @@ private:
 
     // Permutations and distribution streams alike: a lane leaves when its iterator ends (a permutation is used up,
     // or a stream finds no matching key in its range).
+    KEYSPACE_ISA_ABI
     std::optional<GroupItem> next_random() {
         while (picker_.alive_count() > 0) {
             const std::size_t i = picker_.pick(rng_);
@@ -219,6 +225,7 @@ public:
     GroupWriteIter& operator=(const GroupWriteIter&) = delete;
 
     /// The next item, or std::nullopt at the end.
+    KEYSPACE_ISA_ABI
     std::optional<GroupItem> next() {
         while (left_ > 0 && picker_.alive_count() > 0) {
             const std::size_t i = choose();
@@ -243,9 +250,11 @@ private:
           left_(limit), rng_(Rng::stream(seed, ~0ull)), picker_(std::vector<double>(writers_.size(), 1.0)),
           weights_(writers_.size(), 0.0) {}
 
+    KEYSPACE_ISA_ABI
     [[nodiscard]] double fill(std::size_t i) const noexcept {
         return static_cast<double>(trackers_[i]->count()) / detail::key_limit(*trackers_[i]);
     }
+    KEYSPACE_ISA_ABI
     std::size_t choose() {
         const std::size_t k = writers_.size();
         switch (policy_) {
@@ -303,6 +312,7 @@ public:
     GroupEraseIter& operator=(const GroupEraseIter&) = delete;
 
     /// The next item, or std::nullopt at the end.
+    KEYSPACE_ISA_ABI
     std::optional<GroupItem> next() {
         for (; left_ > 0 && cur_ < erasers_.size(); ++cur_)
             if (auto k = erasers_[cur_].next()) {
@@ -396,6 +406,7 @@ public:
     // ---- terminals --------------------------------------------------------------------------------------------
 
     /// The read iterator in the chosen order.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] GroupIter build() const {
         const std::uint64_t seed = the_seed();
         std::vector<GroupIter::Lane> lanes;
@@ -420,6 +431,7 @@ public:
     }
 
     /// Claims absent keys by policy (see GroupWriteIter). set_only() or distribution() throws std::invalid_argument.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] GroupWriteIter write(ClaimPolicy policy) const {
         if (filter_ == detail::Filter::SetOnly)
             detail::fail_invalid_argument(
@@ -449,6 +461,7 @@ public:
     /// The i-th of n partitions, horizontally whatever the order: the i-th slice of every tracker's range (see
     /// IteratorBuilder::slice; no overflow for any range), tracker after tracker. The n partitions are disjoint
     /// and cover every key. n = 0 or i >= n throws std::invalid_argument.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] GroupIter partition(std::uint64_t i, std::uint64_t n) const {
         detail::check_slice("GroupIteratorBuilder::partition", i, n);
         no_distribution("partition()");
@@ -463,6 +476,7 @@ public:
         return GroupIter(GroupIter::Order::Horizontal, std::move(lanes), {}, limit(), 0);
     }
     /// All n partitions. n = 0 throws std::invalid_argument.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::vector<GroupIter> partitioned(std::uint64_t n) const {
         detail::check_slice("GroupIteratorBuilder::partitioned", 0, n);
         std::vector<GroupIter> out;

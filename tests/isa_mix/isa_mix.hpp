@@ -3,6 +3,8 @@
 #pragma once
 
 #include <keyspace/atomic_bitmap.hpp>
+#include <keyspace/iterators.hpp>
+#include <keyspace/prefix_tracker.hpp>
 #include <keyspace/detail/select_bit.hpp>
 
 #include <cstdint>
@@ -37,6 +39,13 @@ struct Report {
     const char* (*simd_kernel_name)() noexcept;
     /// Counts [b, e) of a bitmap made elsewhere, calling count_range from this file.
     std::uint64_t (*count_here)(const AtomicBitmap&, std::uint64_t, std::uint64_t);
+    // The iterators: the pull call, range-for's increment, and a whole loop run from this file.
+    std::optional<keyspace::Key> (keyspace::SequentialIter::*sequential_next)() noexcept;
+    std::optional<keyspace::Key> (keyspace::RandomIter::*random_next)();
+    keyspace::detail::InputRange<keyspace::SequentialIter, keyspace::Key>::iterator& (
+        keyspace::detail::InputRange<keyspace::SequentialIter, keyspace::Key>::iterator::*range_increment)();
+    /// Sums the IDs of t's keys with a range-for over a sequential stream, from this file.
+    std::uint64_t (*sum_sequential)(const keyspace::PrefixTracker&);
 };
 
 Report report_baseline();

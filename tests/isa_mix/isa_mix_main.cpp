@@ -52,6 +52,9 @@ int main() {
           "AtomicBitmap::find_prev_set(before) is distinct per file");
     check(base.for_each_set != wide.for_each_set, "AtomicBitmap::for_each_set is distinct per file");
     check(base.simd_kernel_name != wide.simd_kernel_name, "keyspace::simd_kernel_name is distinct per file");
+    check(base.sequential_next != wide.sequential_next, "SequentialIter::next is distinct per file");
+    check(base.random_next != wide.random_next, "RandomIter::next is distinct per file");
+    check(base.range_increment != wide.range_increment, "range-for's operator++ is distinct per file");
 
     // One bitmap type for both files: made here, counted by each file's own members, with the same results.
     keyspace::AtomicBitmap bm(1 << 20);
@@ -68,6 +71,13 @@ int main() {
     check(sum_base == sum_wide && sum_base != 0, "both files visit the same set bits");
     check((bm.*base.count)() == expected && (bm.*wide.count)() == expected, "count() in both files");
     check(base.select_bit(0b101100, 2) == 5 && wide.select_bit(0b101100, 2) == 5, "select_bit in both files");
+
+    // One tracker, iterated by a range-for loop in each file: the same keys.
+    keyspace::PrefixTracker t("isa:");
+    std::uint64_t expected_sum = 0;
+    for (std::uint64_t i = 11; i < 200'000; i += 13) expected_sum += t.add(i) ? i : 0;
+    check(base.sum_sequential(t) == expected_sum, "a range-for loop in the baseline file visits every key");
+    check(wide.sum_sequential(t) == expected_sum, "a range-for loop in the avx2 file visits every key");
 
     std::printf(failures == 0 ? "ok\n" : "%d failure(s)\n", failures);
     return failures == 0 ? 0 : 1;

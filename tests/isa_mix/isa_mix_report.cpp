@@ -5,6 +5,11 @@ namespace isa_mix {
 
 namespace {
 std::uint64_t count_here(const AtomicBitmap& bm, std::uint64_t b, std::uint64_t e) { return bm.count_range(b, e); }
+std::uint64_t sum_sequential(const keyspace::PrefixTracker& t) {
+    std::uint64_t sum = 0;
+    for (const keyspace::Key& k : t.iter().set_only().sequential()) sum += k.id;
+    return sum;
+}
 } // namespace
 
 Report ISA_MIX_REPORT() {
@@ -26,6 +31,10 @@ Report ISA_MIX_REPORT() {
     r.for_each_set = &AtomicBitmap::for_each_set<const Visit&>;
     r.simd_kernel_name = &keyspace::simd_kernel_name;
     r.count_here = &count_here;
+    r.sequential_next = &keyspace::SequentialIter::next;
+    r.random_next = &keyspace::RandomIter::next;
+    r.range_increment = &keyspace::detail::InputRange<keyspace::SequentialIter, keyspace::Key>::iterator::operator++;
+    r.sum_sequential = &sum_sequential;
     return r;
 }
 

@@ -31,6 +31,7 @@ namespace detail {
  *  many draws. */
 class DrawStream {
 public:
+    KEYSPACE_ISA_ABI
     DrawStream(const Space& s, const AccessDistribution& d, std::uint64_t seed)
         : space_(s), recency_(d.is_recency()), rng_(mix_seed(seed, 5)) {
         if (recency_) {

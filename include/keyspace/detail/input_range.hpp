@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/key.hpp>
 
 #include <cstddef>  // for std::size_t, std::ptrdiff_t
@@ -26,9 +27,11 @@ public:
         using difference_type = std::ptrdiff_t;
         using iterator_concept = std::input_iterator_tag;
         iterator() = default;
+        KEYSPACE_ISA_ABI
         explicit iterator(Derived* it) : it_(it), cur_(it->next()) {}
         const Item& operator*() const noexcept { return *cur_; }
         const Item* operator->() const noexcept { return &*cur_; }
+        KEYSPACE_ISA_ABI
         iterator& operator++() {
             cur_ = it_->next();
             return *this;
@@ -40,6 +43,7 @@ public:
         Derived* it_ = nullptr;
         std::optional<Item> cur_;
     };
+    KEYSPACE_ISA_ABI
     iterator begin() { return iterator(static_cast<Derived*>(this)); }
     std::default_sentinel_t end() const noexcept { return {}; }
 };
@@ -49,11 +53,13 @@ template <class Derived>
 class IteratorBase : public InputRange<Derived, Key> {
 public:
     /// The next key's ID (its sub-ID dropped), or nullopt.
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> next_id() {
         auto k = self().next();
         return k ? std::optional<std::uint64_t>(k->id) : std::nullopt;
     }
     /// Fills up to out.size() keys; returns how many.
+    KEYSPACE_ISA_ABI
     std::size_t next_batch(std::span<Key> out) {
         std::size_t n = 0;
         for (; n < out.size(); ++n) {

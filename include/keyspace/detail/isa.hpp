@@ -20,6 +20,11 @@
  *  (BMI2). Code that is the same source under every flag set (the scalar loops) is not renamed: the compiler may
  *  still emit different instructions for it under different flags, which is the general hazard of mixing -m flags
  *  across C++ files (it applies to the standard library's inline functions as much as to ours).
+ *  The rule is transitive and holds at -O0, where nothing is inlined: tests/isa_mix/isa_tag_check.cpp walks the call
+ *  graph of object files built with -mavx2 and fails on any inline function of the library (or standard-library
+ *  instantiation over its types) that reaches AVX2 code without the name. One consequence: a tagged constructor is
+ *  not called from inside a standard-library template (std::optional::emplace, std::construct_at), whose name does
+ *  not carry the tag; the object is built in the tagged caller and moved in.
  *  On compilers without abi_tag (MSVC) KEYSPACE_ISA_ABI is empty: there, build every file that includes keyspace
  *  with the same architecture flags. */
 #pragma once

@@ -10,6 +10,7 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/errors.hpp> // for check_slice, used by every builder
 #include <keyspace/key.hpp>
@@ -56,6 +57,7 @@ struct Space {
     [[nodiscard]] const AtomicBitmap& bits() const noexcept { return tracker->bits(); }
 
     /// Matching positions among [lo, lo + count) ∩ [0, size()), count <= 64, as a mask (bit i = position lo + i).
+    KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::uint64_t mask_at(std::uint64_t lo, unsigned count, Filter f) const {
         const std::uint64_t n = size(), have = std::min<std::uint64_t>(count, n - lo);
         const std::uint64_t valid = have >= 64 ? ~0ull : ((1ull << have) - 1);
@@ -72,6 +74,7 @@ struct Space {
         return (f == Filter::SetOnly ? w : ~w) & valid;
     }
     /// Rows (non-linear spaces): one existence test per position of `valid`.
+    KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE std::uint64_t exists_mask(std::uint64_t lo, std::uint64_t valid) const {
         std::uint64_t w = 0;
         for (std::uint64_t m = valid; m != 0; m &= m - 1) {
@@ -96,6 +99,7 @@ public:
         std::uint64_t count = 0, removals = 0;
     };
     /// The tracker's state now, to arm() with if the scan that follows finds nothing.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] static Stamp stamp(const PrefixTracker& t) noexcept {
         if (t.is_shared()) return {}; // never armed: spare the popcount
         return {t.count(), t.removals()};
@@ -105,6 +109,7 @@ public:
         at_ = s;
     }
     /// True while armed and nothing changed since the stamp; disarms on the first change.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool quiet(const PrefixTracker& t) noexcept {
         if (!armed_) return false;
         if (t.removals() == at_.removals && t.count() == at_.count) return true;

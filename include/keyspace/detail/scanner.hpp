@@ -48,6 +48,7 @@ public:
         : space_(s), filter_(f), pos_(from), to_(to) {}
 
     /// The next matching position, or nullopt at the end. skip > 0 first passes over that many matches.
+    KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> next(std::uint64_t skip = 0) noexcept {
         for (;;) {
             if (mask_ != 0) [[likely]] {

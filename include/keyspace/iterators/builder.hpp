@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/draw_stream.hpp>
 #include <keyspace/detail/errors.hpp>
@@ -186,12 +187,14 @@ public:
         return SequentialIter(s, filter_, 0, limit(), sample_, the_seed());
     }
     /// The random terminal (see RandomIter): a permutation of the matching keys, or an endless stream with a distribution or mixed_ratio.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] RandomIter random() const {
         check_options(Terminal::random);
         const detail::Space s = resolve(false);
         return RandomIter(s, filter_, limit(), sample_, mixed_, the_seed(), dist_);
     }
     /// A private claim stream (see WriteIter). Needs a non-const tracker.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] WriteIter write() const
         requires writable
     {
@@ -199,6 +202,7 @@ public:
     }
     /// A claim stream sharing progress with every continue_write() stream of the tracker over the same range.
     /// Needs a non-const tracker.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] WriteIter continue_write() const
         requires writable
     {
@@ -327,6 +331,7 @@ private:
         return {lo, lo + q + (i < r ? 1 : 0)};
     }
 
+    KEYSPACE_ISA_ABI
     [[nodiscard]] WriteIter make_writer(bool shared) const
         requires writable
     {

@@ -99,6 +99,7 @@ private:
         std::uint64_t block, mask;
     };
 
+    KEYSPACE_ISA_ABI
     RandomIter(detail::Space s, detail::Filter f, std::uint64_t limit, std::optional<double> sample,
                std::optional<double> mixed, std::uint64_t seed, const std::optional<AccessDistribution>& dist = {})
         : space_(s), filter_(f), left_(limit), seed_(seed), rng_(detail::mix_seed(seed, 1)),
@@ -107,7 +108,9 @@ private:
           perm_(std::max<std::uint64_t>(blocks_, 1), seed) {
         done_ = thin_.never();
         if (done_ || s.size() == 0) return; // an empty range: next() ends, or with wrap_around() finds nothing now
-        if (dist || mixed_) stream_.emplace(s, dist.value_or(AccessDistribution::uniform()), seed);
+        // Built here and moved in: the scanning constructor stays in this (instruction-set-tagged) constructor
+        // rather than in std::optional::emplace, whose name does not carry the tag.
+        if (dist || mixed_) stream_ = detail::DrawStream(s, dist.value_or(AccessDistribution::uniform()), seed);
         skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
     }
@@ -115,6 +118,7 @@ private:
     // A block is one random memory access (the cost that dominates), so blocks are sized to hold ~16 matches;
     // smaller blocks would turn the window over faster but pay a cache miss per few keys (at 50% density, 8-bit
     // blocks cost 23 ns per key, 32-bit ones 9-12). The density is sampled from 64 words: O(1).
+    KEYSPACE_ISA_ABI
     [[nodiscard]] unsigned choose_block_bits() {
         const std::uint64_t n = space_.size();
         if (n == 0) return 64;
@@ -144,6 +148,7 @@ private:
 
     // Opens the next block with a match into slot i; false when the permutation is used up. The permutation is
     // evaluated `lookahead` blocks ahead of use, and each block is prefetched when it is evaluated.
+    KEYSPACE_ISA_ABI
     bool refill(std::size_t i) {
         while (taken_ < blocks_) {
             const std::uint64_t j = ahead_[taken_ % lookahead];
@@ -202,6 +207,7 @@ private:
     // Mixed stream: choose the class first, then a position of that class from the draw stream (uniform unless a
     // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class.
     // sample(p) keeps each draw with probability p.
+    KEYSPACE_ISA_ABI
     std::optional<Key> draw_mixed() {
         for (;;) {
             const bool want_set = rng_.uniform01() < ratio_;
@@ -219,6 +225,7 @@ private:
         }
     }
     // Distribution stream: draws matching the filter; sample(p) keeps each with probability p.
+    KEYSPACE_ISA_ABI
     std::optional<Key> draw_stream() {
         for (;;) {
             const auto p = stream_->draw(filter_);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/input_range.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/key.hpp>
@@ -31,6 +32,7 @@ public:
     SequentialIter& operator=(const SequentialIter&) = delete;
 
     /// The next key, or std::nullopt (see is_exhausted() and is_endless() for what a nullopt means).
+    KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::optional<Key> next() noexcept {
         if (left_ == 0 || done_) [[unlikely]]
             return finish();

@@ -179,6 +179,7 @@ private:
     }
     // The next absent position of the resumable sweep, examining at most sweep_budget positions (a whole pass when
     // wrapping: the overwrite cycles wait for it); nullopt when the budget or the pass is spent.
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> sweep() noexcept {
         const std::uint64_t n = space_.size();
         std::uint64_t budget = wrap_ ? n : sweep_budget;
@@ -199,6 +200,7 @@ private:
     }
 
     // Claim candidates: the absent positions of the current 64-position block (as loaded), block after block.
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> from_blocks() {
         for (;;) {
             if (mask_ != 0) {
@@ -233,6 +235,7 @@ private:
             mask_ = space_.mask_at(j * 64, 64, detail::Filter::UnsetOnly);
         }
     }
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> random_candidate() {
         // The seeded order walks the absent keys as a permutation; a key claimed by someone else since is skipped.
         auto k = order_->next();
@@ -242,6 +245,7 @@ private:
     }
     // Overwrite cycles: every position once per cycle; the shared counter keeps streams disjoint within a cycle.
     // nullopt: passed over by sample(p).
+    KEYSPACE_ISA_ABI
     std::optional<Key> overwrite_next() {
         const Key k = space_.key_at(stream_ ? stream_->draw() : next_overwrite_position());
         if (skip_ > 0) [[unlikely]] {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/text.hpp>
 #include <keyspace/detail/random_bits.hpp>
@@ -181,10 +182,12 @@ struct Operation {
 class OpStream {
 public:
     /// Default iterators over the tracker's whole range. Throws std::invalid_argument for a hierarchical tracker.
+    KEYSPACE_ISA_ABI
     OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed)
         : OpStream(simple(tracker), mix, seed, existing_of(simple(tracker), seed),
                    simple(tracker).iter().continue_write()) {}
     /// Custom iterators (e.g. a skewed read distribution, a slice of the range).
+    KEYSPACE_ISA_ABI
     OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed, RandomIter existing, WriteIter inserts)
         : tracker_(&tracker), mix_(mix), rng_(Rng::stream(seed, 0x6f70)), existing_(std::move(existing)),
           inserts_(std::move(inserts)) {
@@ -193,6 +196,7 @@ public:
     }
 
     /// The next operation. Throws only what its iterators throw: std::bad_alloc when a claim grows the tracker.
+    KEYSPACE_ISA_ABI
     Operation next() {
         const Op op = mix_.choose(rng_);
         switch (op) {
@@ -215,9 +219,11 @@ public:
 
 private:
     static PrefixTracker& simple(PrefixTracker& t) { return detail::require_simple(t, "OpStream"); }
+    KEYSPACE_ISA_ABI
     static RandomIter existing_of(const PrefixTracker& t, std::uint64_t seed) {
         return t.iter().mixed_ratio(1.0).seed(seed).random();
     }
+    KEYSPACE_ISA_ABI
     std::optional<std::uint64_t> existing_key() {
         const auto id = existing_.next_id();
         // The draw yields an absent key when none is present (or one was removed since): no key to read then.

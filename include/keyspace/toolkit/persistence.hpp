@@ -54,6 +54,7 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/errors.hpp>
 #include <keyspace/prefix_tracker.hpp>
@@ -316,6 +317,7 @@ private:
  *  copy taken under concurrent writes contains; the count written is the copy's); cost and size follow the words
  *  holding IDs. Throws std::invalid_argument for a hierarchical tracker or a prefix over 1 MiB (before writing
  *  anything), TrackerFileError when the stream fails. */
+KEYSPACE_ISA_ABI
 inline void save_tracker(const PrefixTracker& t, std::ostream& out) {
     detail::check_savable(t);
     const Snapshot snap(t);
@@ -332,6 +334,7 @@ inline void save_tracker(const PrefixTracker& t, std::ostream& out) {
  *  case). Throws std::invalid_argument for a hierarchical tracker or a prefix over 1 MiB, before creating
  *  anything; TrackerFileError naming the path when it cannot be written. On every failure the temporary file is
  *  removed. */
+KEYSPACE_ISA_ABI
 inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& path,
                          Durability durability = Durability::Durable) {
     detail::check_savable(t);

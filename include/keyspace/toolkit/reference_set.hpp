@@ -5,6 +5,7 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/toolkit/snapshot.hpp>
@@ -39,6 +40,7 @@ public:
     /// Adds [b, e); returns how many were added. b > e throws std::invalid_argument.
     std::uint64_t add_range(std::uint64_t b, std::uint64_t e) { return bits_.set_range(b, e); }
     /// Adds every ID of a source (a tracker, a snapshot, a bitmap); returns how many were new.
+    KEYSPACE_ISA_ABI
     std::uint64_t add_all(WordSource src) {
         std::uint64_t added = 0;
         const std::uint64_t n = src.word_count();
@@ -94,6 +96,7 @@ struct Coverage {
 
 /// How many of reference's IDs `other` holds, in one word-parallel pass (each word of each read once; empty
 /// stretches of the reference are skipped, see WordSource::next_word).
+KEYSPACE_ISA_ABI
 [[nodiscard]] inline Coverage coverage(WordSource reference, WordSource other) noexcept {
     Coverage c;
     const std::uint64_t n = reference.word_count();
@@ -122,6 +125,7 @@ struct EraseResult {
  *  removed: an ID protected after that read may still be removed. Throws std::invalid_argument for b > e or a
  *  hierarchical tracker. */
 template <class F>
+KEYSPACE_ISA_ABI
 EraseResult erase_unprotected(PrefixTracker& t, WordSource protect, std::uint64_t b, std::uint64_t e,
                               std::uint64_t limit, F&& on_erased) {
     const WordSource live(t); // rejects hierarchical trackers

@@ -5,6 +5,7 @@
 
 #include <keyspace/atomic_bitmap.hpp>
 #include <keyspace/config.hpp>
+#include <keyspace/detail/isa.hpp>
 #include <keyspace/prefix_tracker.hpp>
 
 #include <algorithm>   // for std::max, std::min
@@ -47,6 +48,7 @@ public:
     [[nodiscard]] inline std::uint64_t word(std::uint64_t w) const noexcept;
     /// The first word at or after w that may hold a set bit (a live source: one that held one when looked at),
     /// or word_count() when none does. Skips uncommitted memory and empty words word-parallel.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] inline std::uint64_t next_word(std::uint64_t w) const noexcept;
 
     /// Reads the words of one walk: word(w) as WordSource::word, O(1) for ascending w over a snapshot (it keeps
@@ -113,11 +115,13 @@ public:
     };
     /// The first word at or after w whose combined word is not empty, with that word in m; word_count() (and m = 0)
     /// when there is none.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t next_nonempty(std::uint64_t w, std::uint64_t& m) const noexcept {
         Walk walk(*this);
         return next_nonempty(walk, w, m);
     }
     /// The same within a walk (w ascending from one call to the next).
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t next_nonempty(Walk& walk, std::uint64_t w, std::uint64_t& m) const noexcept {
         unsigned empty_run = 0; // consecutive words a source that can skip had empty (a; for And, a or b)
         while (w < words_) {
@@ -140,6 +144,7 @@ public:
     }
 
     /// How many IDs (word-parallel popcount).
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t count() const noexcept {
         Walk walk(*this);
         std::uint64_t n = 0, m = 0;
@@ -148,12 +153,14 @@ public:
         return n;
     }
     /// Whether no ID is in the set (stops at the first one found).
+    KEYSPACE_ISA_ABI
     [[nodiscard]] bool empty() const noexcept {
         std::uint64_t m = 0;
         return next_nonempty(0, m) >= words_;
     }
     /// Calls f(id) for each ID ascending; f may return bool, false stops the walk.
     template <class F>
+    KEYSPACE_ISA_ABI
     void for_each(F&& f) const {
         Walk walk(*this);
         std::uint64_t m = 0;
@@ -168,6 +175,7 @@ public:
             }
     }
     /// The IDs, ascending.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::vector<std::uint64_t> to_vector() const {
         std::vector<std::uint64_t> out;
         for_each([&](std::uint64_t id) { out.push_back(id); });
@@ -185,10 +193,12 @@ public:
         using iterator_concept = std::input_iterator_tag;
         iterator() = default;
         /// At the first ID of the walk.
+        KEYSPACE_ISA_ABI
         explicit iterator(const IdSetView* v) : v_(v), walk_(*v) { w_ = v_->next_nonempty(*walk_, 0, m_); }
         /// The current ID.
         std::uint64_t operator*() const noexcept { return w_ * 64 + static_cast<std::uint64_t>(std::countr_zero(m_)); }
         /// Moves to the next ID.
+        KEYSPACE_ISA_ABI
         iterator& operator++() noexcept {
             m_ &= m_ - 1;
             if (m_ == 0) w_ = v_->next_nonempty(*walk_, w_ + 1, m_);
@@ -204,6 +214,7 @@ public:
         std::uint64_t w_ = 0, m_ = 0;
     };
     /// A walk over the IDs, ascending.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] iterator begin() const { return iterator(this); }
     /// The end of a walk.
     [[nodiscard]] std::default_sentinel_t end() const noexcept { return {}; }
@@ -214,6 +225,7 @@ private:
     static constexpr unsigned skip_after = 8;
 
     /// The first word at or after w that both sources may hold (And) or that a may hold (AndNot).
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::uint64_t skip(std::uint64_t w) const noexcept {
         for (;;) {
             w = a_.next_word(w);
@@ -254,8 +266,10 @@ public:
     };
 
     /// Copies t's IDs. Throws std::invalid_argument for a hierarchical tracker.
+    KEYSPACE_ISA_ABI
     explicit Snapshot(const PrefixTracker& t) : Snapshot(WordSource(t)) { prefix_ = t.prefix(); }
     /// Copies a bitmap's bits.
+    KEYSPACE_ISA_ABI
     explicit Snapshot(const AtomicBitmap& b) : Snapshot(WordSource(b)) {}
     /// A snapshot over given words (bit i of word w = ID 64w + i).
     Snapshot(const std::vector<std::uint64_t>& words, std::string prefix = {}) : prefix_(std::move(prefix)) {
@@ -307,6 +321,7 @@ private:
     /// Empty words kept inside a run before it is split (a new run costs what two words cost in a file).
     static constexpr std::uint64_t max_gap = 2;
 
+    KEYSPACE_ISA_ABI
     explicit Snapshot(WordSource src) : size_words_(src.word_count()) {
         const std::uint64_t n = size_words_;
         words_.reserve(static_cast<std::size_t>(std::min(n, src.committed_words())));
@@ -397,6 +412,7 @@ inline std::uint64_t WordSource::Reader::word(std::uint64_t w) noexcept {
     if (w - lo_ >= hi_ - lo_) s_->snap_->locate(w, lo_, hi_, p_); // outside the cached run or gap
     return p_ != nullptr ? p_[w - lo_] : 0;
 }
+KEYSPACE_ISA_ABI
 inline std::uint64_t WordSource::next_word(std::uint64_t w) const noexcept {
     const std::uint64_t n = word_count();
     if (w >= n) return n;
