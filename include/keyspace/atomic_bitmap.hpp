@@ -6,7 +6,6 @@
 #include <keyspace/config.hpp>
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/counters.hpp>
-#include <keyspace/detail/atomic_word.hpp>
 #include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/simd.hpp>
@@ -106,7 +105,7 @@ public:
 
     /// Clears bit i; true if this call changed it from 1 to 0. Beyond the capacity: no-op, false.
     bool clear(std::uint64_t i) noexcept {
-        detail::atomic_word* w = readable_word(i);
+        BitmapWord* w = readable_word(i);
         if (w == nullptr) return false;
         const std::uint64_t m = detail::bit_mask(i);
         const bool changed = (w->fetch_and(~m, std::memory_order_acq_rel) & m) != 0;
@@ -116,7 +115,7 @@ public:
 
     /// Clears bit i if it is set: true if it was 1 and this call cleared it. One load when it is already clear.
     bool test_and_clear(std::uint64_t i) noexcept {
-        detail::atomic_word* w = readable_word(i);
+        BitmapWord* w = readable_word(i);
         if (w == nullptr) return false;
         const std::uint64_t m = detail::bit_mask(i);
         if ((w->load(std::memory_order_acquire) & m) == 0) return false;
@@ -128,14 +127,14 @@ public:
     /// The 64 bits [64 * word_index, 64 * word_index + 64) as one acquire load; 0 where no memory is committed.
     /// The building block of word-at-a-time iteration.
     [[nodiscard]] std::uint64_t word(std::uint64_t word_index) const noexcept {
-        const detail::atomic_word* w = storage_.word(word_index); // nothing is committed past max_supported_word
+        const BitmapWord* w = storage_.word(word_index); // nothing is committed past max_supported_word
         return w != nullptr ? w->load(std::memory_order_acquire) : 0;
     }
 
     /// Hints the cache to load the word holding bit i (no effect where no memory is committed).
     void prefetch(std::uint64_t i) const noexcept {
 #if defined(__GNUC__) || defined(__clang__)
-        if (const detail::atomic_word* w = readable_word(i)) __builtin_prefetch(w);
+        if (const BitmapWord* w = readable_word(i)) __builtin_prefetch(w);
 #else
         (void)i;
 #endif
@@ -171,7 +170,7 @@ public:
         if (b >= e) return 0;
         const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
         std::uint64_t total = 0;
-        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const BitmapWord* p, std::size_t n) {
             std::size_t s = 0, t = n;
             if (w0 == wb) {
                 std::uint64_t m = detail::mask_from(b);
@@ -204,7 +203,7 @@ public:
         if (from >= limit) return std::nullopt;
         const std::uint64_t wb = detail::word_of(from), wl = detail::word_of(limit - 1);
         std::optional<std::uint64_t> found;
-        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const BitmapWord* p, std::size_t n) {
             for (std::size_t k = 0; k < n; ++k) {
                 k += detail::simd::find_first(p + k, n - k, 0);
                 if (k >= n) break;
@@ -231,7 +230,7 @@ public:
         std::uint64_t next_word = wb; // the first word not yet examined
         const auto gap_at = [&](std::uint64_t w) { return w == wb ? from : w * 64; };
         const bool finished = !storage_.for_each_run(
-            wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+            wb, wl + 1, [&](std::uint64_t w0, const BitmapWord* p, std::size_t n) {
                 if (w0 > next_word) { // an uncommitted word reads as zero
                     found = gap_at(next_word);
                     return false;
@@ -266,7 +265,7 @@ public:
         if (before <= lowest) return std::nullopt;
         const std::uint64_t wl = detail::word_of(before - 1), wf = detail::word_of(lowest);
         std::optional<std::uint64_t> found;
-        storage_.for_each_run_reverse(wf, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run_reverse(wf, wl + 1, [&](std::uint64_t w0, const BitmapWord* p, std::size_t n) {
             for (std::size_t end = n; end > 0;) {
                 const std::size_t k = detail::simd::find_last_nonzero(p, end);
                 if (k == end) break;
@@ -293,7 +292,7 @@ public:
         e = std::min(e, capacity());
         if (b >= e) return;
         const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
-        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, const BitmapWord* p, std::size_t n) {
             const std::uint64_t first = w0 == wb ? detail::mask_from(b) : ~0ull;
             const std::uint64_t last = w0 + n - 1 == wl ? detail::mask_below(e) : ~0ull;
             return detail::simd::for_each_set_bit(p, n, w0 * 64, first, last, f);
@@ -339,7 +338,7 @@ public:
         if (b >= e) return 0;
         const std::uint64_t wb = detail::word_of(b), wl = detail::word_of(e - 1);
         std::uint64_t changed = 0;
-        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, detail::atomic_word* p, std::size_t n) {
+        storage_.for_each_run(wb, wl + 1, [&](std::uint64_t w0, BitmapWord* p, std::size_t n) {
             for (std::size_t k = 0; k < n; ++k) {
                 std::uint64_t m = ~0ull;
                 if (w0 + k == wb) m &= detail::mask_from(b);
@@ -381,11 +380,11 @@ private:
     }
     static void check_range(const char* fn, std::uint64_t b, std::uint64_t e) { detail::check_range(fn, b, e); }
 
-    KEYSPACE_ALWAYS_INLINE detail::atomic_word& writable_word(std::uint64_t i, const char* fn) {
+    KEYSPACE_ALWAYS_INLINE BitmapWord& writable_word(std::uint64_t i, const char* fn) {
         check_id(fn, i);
         return storage_.word_for_write(detail::word_of(i));
     }
-    [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word* readable_word(std::uint64_t i) const noexcept {
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord* readable_word(std::uint64_t i) const noexcept {
         // No separate i < 2^63 check: no storage ever commits a word at or beyond max_supported_word, so such an i
         // finds no memory (and the common contiguous case stays one compare and one load).
         return storage_.word(detail::word_of(i));

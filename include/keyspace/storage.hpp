@@ -16,8 +16,8 @@
  *    to stop; the call returns false when stopped;
  *  - `memory_bytes()` (bytes this storage allocated: 0 for memory it adopted), `zero_all()` and
  *    `reset_to_initial()` (both exclusive).
- *  The words are detail::atomic_word (<keyspace/detail/atomic_word.hpp>): plain 64-bit words accessed through
- *  std::atomic_ref, with std::atomic's interface. The allocation machinery is in <keyspace/detail/storage.hpp>. */
+ *  The words are keyspace::BitmapWord: plain 64-bit words accessed through std::atomic_ref, with std::atomic's
+ *  interface. The allocation machinery is in <keyspace/detail/storage.hpp>. */
 #pragma once
 
 #include <keyspace/config.hpp>
@@ -32,6 +32,13 @@
 #include <cstdint>   // for std::uint64_t, std::uintptr_t
 
 KEYSPACE_BEGIN_NAMESPACE
+
+/** The word a bitmap storage holds and hands out (`word(w)`, `word_for_write(w)`, the runs of `for_each_run`): 64
+ *  bits, accessed atomically with std::atomic<std::uint64_t>'s interface (load, store, exchange, fetch_*,
+ *  compare_exchange_*, same memory_order defaults) through std::atomic_ref. Unlike std::atomic it is an
+ *  implicit-lifetime type: an array of them may live in calloc'd, mapped or shared memory nobody constructed objects
+ *  in (value-initialise for zero). Not copyable or assignable, so no access is ever non-atomic by accident. */
+using BitmapWord = detail::atomic_word;
 
 /** Storage with a fixed capacity: one contiguous zeroed array (2 MiB aligned and advised for huge pages from 4 MiB
  *  on, see allocate_zeroed_words), `test` is a single load. Writes beyond the capacity throw std::length_error. */
@@ -52,14 +59,14 @@ public:
         return false;
     }
     /// Word w, or nullptr beyond the capacity.
-    [[nodiscard]] detail::atomic_word* word(std::uint64_t w) const noexcept { return w < words_ ? data_ + w : nullptr; }
+    [[nodiscard]] BitmapWord* word(std::uint64_t w) const noexcept { return w < words_ ? data_ + w : nullptr; }
     /// Bit i as one acquire load; false beyond the capacity.
     [[nodiscard]] bool test_bit(std::uint64_t i) const noexcept {
         const std::uint64_t w = i >> 6;
         return w < words_ && ((data_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
     }
     /// Word w for a write; std::length_error beyond the capacity.
-    [[nodiscard]] detail::atomic_word& word_for_write(std::uint64_t w) const {
+    [[nodiscard]] BitmapWord& word_for_write(std::uint64_t w) const {
         if (w >= words_) [[unlikely]]
             detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
         return data_[w];
@@ -77,7 +84,7 @@ public:
     }
     /// Bytes of the word array.
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
-        return static_cast<std::size_t>(words_) * sizeof(detail::atomic_word);
+        return static_cast<std::size_t>(words_) * sizeof(BitmapWord);
     }
     /// Clears every word. Exclusive.
     void zero_all() noexcept {
@@ -88,7 +95,7 @@ public:
 
 private:
     std::uint64_t words_;
-    detail::atomic_word* data_;
+    BitmapWord* data_;
 };
 
 /** The growable default. The initial capacity (up to `max_eager_bits`) is one contiguous zeroed array, allocated as
@@ -119,7 +126,7 @@ public:
     /// Adopts `word_count` words of memory that outlives the storage and may be shared with other processes (a
     /// mapped region, see <keyspace/shared_region.hpp>): the contiguous segment is that memory, as it is; nothing
     /// is freed; the capacity is fixed (writes beyond it throw std::length_error); shared() is true.
-    GrowableStorage(detail::adopt_words_t, detail::atomic_word* words, std::uint64_t word_count) noexcept
+    GrowableStorage(detail::adopt_words_t, BitmapWord* words, std::uint64_t word_count) noexcept
         : initial_bits_(word_count * detail::word_bits), seg0_words_(word_count), seg0_(words),
           capacity_(initial_bits_), owned_(false), memory_(initial_memory()) {}
     ~GrowableStorage() {
@@ -149,7 +156,7 @@ public:
     }
 
     /// Word w, or nullptr while no write has committed its memory.
-    [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word* word(std::uint64_t w) const noexcept {
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord* word(std::uint64_t w) const noexcept {
         if (w < seg0_words_) [[likely]]
             return seg0_ + w;
         Chunk* c = find_chunk(w >> chunk_words_log);
@@ -167,7 +174,7 @@ public:
     }
 
     /// Word w, committing its chunk (and tree nodes) on first use: std::bad_alloc, or std::length_error beyond adopted memory.
-    [[nodiscard]] KEYSPACE_ALWAYS_INLINE detail::atomic_word& word_for_write(std::uint64_t w) {
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write(std::uint64_t w) {
         if (w < seg0_words_) [[likely]]
             return seg0_[w];
         // An existing chunk below the capacity needs neither growth nor creation: stay inline.
@@ -212,7 +219,7 @@ public:
 
     /// Clears every committed word, keeping the memory. Exclusive.
     void zero_all() noexcept {
-        for_each_run(0, detail::max_supported_word, [](std::uint64_t, detail::atomic_word* p, std::size_t n) {
+        for_each_run(0, detail::max_supported_word, [](std::uint64_t, BitmapWord* p, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
             return true;
         });
@@ -228,7 +235,7 @@ public:
 
 private:
     struct alignas(cache_line_size) Chunk {
-        detail::atomic_word words[chunk_words];
+        BitmapWord words[chunk_words];
     };
     struct alignas(cache_line_size) Node { // children are Nodes above level 1, Chunks at level 1
         std::atomic<void*> child[fanout];
@@ -240,7 +247,7 @@ private:
 
     /// memory_bytes() with no chunk: the contiguous segment when this storage allocated it, 0 when it was adopted.
     [[nodiscard]] std::size_t initial_memory() const noexcept {
-        return owned_ ? static_cast<std::size_t>(seg0_words_) * sizeof(detail::atomic_word) : 0;
+        return owned_ ? static_cast<std::size_t>(seg0_words_) * sizeof(BitmapWord) : 0;
     }
 
     [[nodiscard]] Chunk* find_chunk(std::uint64_t c) const noexcept {
@@ -257,7 +264,7 @@ private:
     }
 
     /// The slow write path: raise the logical capacity to cover word w, then find or create its chunk.
-    KEYSPACE_NOINLINE detail::atomic_word& grow_to_word(std::uint64_t w) {
+    KEYSPACE_NOINLINE BitmapWord& grow_to_word(std::uint64_t w) {
         if (!owned_) detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
         ensure_capacity(w * detail::word_bits + (detail::word_bits - 1));
         return make_chunk(w >> chunk_words_log)->words[w & (chunk_words - 1)];
@@ -343,7 +350,7 @@ private:
 
     const std::uint64_t initial_bits_;
     const std::uint64_t seg0_words_;
-    detail::atomic_word* const seg0_;
+    BitmapWord* const seg0_;
     std::atomic<std::uint64_t> capacity_;
     std::atomic<std::uintptr_t> root_{0};
     const bool owned_ = true; // before memory_: its initialiser reads owned_
@@ -354,12 +361,12 @@ private:
 template <class S>
 concept BitmapStorage =
     std::constructible_from<S, std::uint64_t> &&
-    requires(S& s, const S& cs, std::uint64_t w, bool (*f)(std::uint64_t, detail::atomic_word*, std::size_t)) {
+    requires(S& s, const S& cs, std::uint64_t w, bool (*f)(std::uint64_t, BitmapWord*, std::size_t)) {
         { cs.capacity() } -> std::same_as<std::uint64_t>;
         { s.ensure_capacity(w) } -> std::same_as<bool>;
-        { cs.word(w) } -> std::convertible_to<const detail::atomic_word*>;
+        { cs.word(w) } -> std::convertible_to<const BitmapWord*>;
         { cs.test_bit(w) } -> std::same_as<bool>;
-        { s.word_for_write(w) } -> std::same_as<detail::atomic_word&>;
+        { s.word_for_write(w) } -> std::same_as<BitmapWord&>;
         { cs.for_each_run(w, w, f) } -> std::same_as<bool>;
         { cs.for_each_run_reverse(w, w, f) } -> std::same_as<bool>;
         { cs.memory_bytes() } -> std::convertible_to<std::size_t>;
