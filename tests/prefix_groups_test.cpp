@@ -805,3 +805,69 @@ TEST_CASE("registration and removal race with lock-free gets, claims and group i
     for (int p = 0; p < prefixes; ++p)
         if (!unique.count(name(p))) CHECK_FALSE(groups.get(name(p)));
 }
+
+TEST_CASE("a group claim stream whose trackers are full answers nothing now, then claims keys freed since",
+          "[groups][write][live]") {
+    for (const ClaimPolicy policy : {ClaimPolicy::RoundRobin, ClaimPolicy::Random, ClaimPolicy::WeightedRandom,
+                                     ClaimPolicy::LeastLoaded, ClaimPolicy::MostLoaded}) {
+        CAPTURE(static_cast<int>(policy));
+        PrefixGroupsTracker groups;
+        auto a = groups.add(TrackerConfig::simple("a:").with_max_id(4));
+        auto b = groups.add(TrackerConfig::simple("b:").with_max_id(4));
+        auto w = groups.iter().write(policy);
+        CHECK(w.is_endless());
+        std::set<Item> claimed;
+        while (auto item = w.next()) CHECK(claimed.emplace(std::string(item->prefix), item->id).second);
+        CHECK(claimed.size() == 8);
+        CHECK_FALSE(w.is_exhausted()); // nothing free now, not the end
+        CHECK_FALSE(w.next());
+        // A key freed in one tracker is claimed by the next call, whichever tracker the policy prefers.
+        REQUIRE(b->remove(2));
+        auto again = w.next();
+        REQUIRE(again);
+        CHECK(std::string(again->prefix) == "b:");
+        CHECK(again->id == 2);
+        CHECK_FALSE(w.next());
+        REQUIRE(a->remove(3));
+        REQUIRE(b->remove(0));
+        std::set<Item> freed;
+        for (int i = 0; i < 2; ++i) {
+            auto item = w.next();
+            REQUIRE(item);
+            freed.emplace(std::string(item->prefix), item->id);
+        }
+        CHECK(freed == std::set<Item>{{"a:", 3}, {"b:", 0}});
+        CHECK(a->count() == 4);
+        CHECK(b->count() == 4);
+    }
+}
+
+TEST_CASE("a group claim stream with MostLoaded moves to the next most loaded tracker when the first is full",
+          "[groups][write][live]") {
+    PrefixGroupsTracker groups;
+    auto a = groups.add(TrackerConfig::simple("a:").with_max_id(100));
+    auto b = groups.add(TrackerConfig::simple("b:").with_max_id(100));
+    auto c = groups.add(TrackerConfig::simple("c:").with_max_id(100));
+    a->add_range(0, 10); // 10%
+    b->add_range(0, 98); // 98%
+    c->add_range(0, 50); // 50%
+    auto w = groups.iter().write(ClaimPolicy::MostLoaded);
+    for (int i = 0; i < 2; ++i) CHECK(std::string(w.next()->prefix) == "b:");
+    for (int i = 0; i < 50; ++i) CHECK(std::string(w.next()->prefix) == "c:"); // b full: c is the most loaded now
+    CHECK(std::string(w.next()->prefix) == "a:");
+}
+
+TEST_CASE("a group claim stream ends for good only at its limit", "[groups][write][live]") {
+    PrefixGroupsTracker groups;
+    groups.add(TrackerConfig::simple("a:").with_max_id(2));
+    auto w = groups.iter().limit(3).write(ClaimPolicy::RoundRobin);
+    CHECK(w.next());
+    CHECK(w.next());
+    CHECK_FALSE(w.next()); // full now
+    CHECK_FALSE(w.is_exhausted());
+    groups.get("a:")->remove(0);
+    CHECK(w.next());
+    CHECK(w.is_exhausted()); // the limit is spent
+    groups.get("a:")->remove(1);
+    CHECK_FALSE(w.next());
+}

@@ -208,9 +208,11 @@ private:
 /** A group claim stream (GroupIteratorBuilder::write(policy)): each next() picks a tracker by the policy and claims
  *  one absent key in it atomically (unset -> set), unique across all threads and streams. Each tracker is served by
  *  its continue_write() stream over the builder's range, so the group streams of all threads share each tracker's
- *  progress (4096 IDs per atomic) and a claim lost to another thread is retried on the next candidate. A tracker
- *  whose stream ends (its range was found full, after a sweep for keys freed meanwhile) is no longer eligible;
- *  next() returns std::nullopt only when every eligible tracker is full (or the limit is reached).
+ *  progress (4096 IDs per atomic) and a claim lost to another thread is retried on the next candidate.
+ *  Live, as each tracker's stream is (see WriteIter): when the tracker the policy picks has nothing free now, the
+ *  policy picks again among the others; when none has anything free, next() returns std::nullopt ("nothing now":
+ *  is_exhausted() stays false) and a later call claims keys freed since in any of them (remove(), erase streams,
+ *  clear()), without rebuilding the stream. Only the limit ends it for good.
  *  Costs: O(1) per claim for RoundRobin and Random; O(k) count() reads for the others (k trackers).
  *  A hierarchical tracker without max_id and max_sub_id has more than 2^64 keys in its default write space: give
  *  the builder a range(), else write() throws std::invalid_argument (as its own continue_write() would).
@@ -224,23 +226,31 @@ public:
     GroupWriteIter(const GroupWriteIter&) = delete;
     GroupWriteIter& operator=(const GroupWriteIter&) = delete;
 
-    /// The next item, or std::nullopt at the end.
+    /// The next item, or std::nullopt: nothing free now in any tracker (see is_exhausted()).
     KEYSPACE_ISA_ABI
     std::optional<GroupItem> next() {
+        std::size_t idle = 0; // trackers with nothing free now: out of this call's picks, back for the next call
+        std::optional<GroupItem> out;
         while (left_ > 0 && picker_.alive_count() > 0) {
             const std::size_t i = choose();
             if (auto k = writers_[i].next()) {
                 if (left_ != std::numeric_limits<std::uint64_t>::max()) --left_;
                 rr_ = i + 1 == writers_.size() ? 0 : i + 1;
-                return GroupItem{trackers_[i]->prefix(), k->id, k->sub_id};
+                out = GroupItem{trackers_[i]->prefix(), k->id, k->sub_id};
+                break;
             }
-            picker_.kill(i); // full
+            picker_.kill(i);
+            if (!writers_[i].is_exhausted()) idle_[idle++] = i; // nothing now; an exhausted one stays out
         }
-        left_ = 0;
-        return std::nullopt;
+        for (std::size_t j = 0; j < idle; ++j) picker_.revive(idle_[j]);
+        if (picker_.alive_count() == 0) left_ = 0;
+        return out;
     }
-    /// Whether next() can yield nothing more.
+    /// True once the stream has ended for good: its limit reached (or every tracker's stream finished, which
+    /// continue_write() streams never do). A nullopt from next() otherwise means nothing is free now.
     [[nodiscard]] bool is_exhausted() const noexcept { return left_ == 0 || picker_.alive_count() == 0; }
+    /// True: a nullopt from next() means nothing is free now in any tracker (until the limit is reached).
+    [[nodiscard]] bool is_endless() const noexcept { return true; }
 
 private:
     friend class GroupIteratorBuilder;
@@ -248,7 +258,7 @@ private:
                    ClaimPolicy policy, PrefixWeight weight, std::uint64_t limit, std::uint64_t seed)
         : trackers_(std::move(trackers)), writers_(std::move(writers)), policy_(policy), weight_(weight),
           left_(limit), rng_(Rng::stream(seed, ~0ull)), picker_(std::vector<double>(writers_.size(), 1.0)),
-          weights_(writers_.size(), 0.0) {}
+          weights_(writers_.size(), 0.0), idle_(writers_.size(), 0) {}
 
     KEYSPACE_ISA_ABI
     [[nodiscard]] double fill(std::size_t i) const noexcept {
@@ -296,6 +306,7 @@ private:
     Rng rng_;
     WeightedPicker picker_; // alive = not full
     std::vector<double> weights_;   // WeightedRandom's scratch
+    std::vector<std::size_t> idle_; // next()'s scratch: the trackers found with nothing free in this call
     std::size_t rr_ = 0;
 };
 

@@ -50,11 +50,18 @@ public:
     [[nodiscard]] std::size_t alive_count() const noexcept { return alive_count_; }
     /// Whether index i may still be picked.
     [[nodiscard]] bool alive(std::size_t i) const noexcept { return alive_[i] != 0; }
-    /// Index i is never picked again.
+    /// Index i is not picked again (until revive(i)).
     void kill(std::size_t i) {
         if (!alive_[i]) return;
         alive_[i] = 0;
         --alive_count_;
+        rebuild();
+    }
+    /// Index i may be picked again (undoes kill(i)).
+    void revive(std::size_t i) {
+        if (alive_[i]) return;
+        alive_[i] = 1;
+        ++alive_count_;
         rebuild();
     }
     /// Requires alive_count() > 0.
