@@ -155,6 +155,61 @@ TEST_CASE("erase yields and removes set IDs, one eraser at a time", "[iter][eras
     CHECK_FALSE(e2->next());
 }
 
+TEST_CASE("erase streams over disjoint slices run side by side, overlapping ones wait their turn", "[iter][erase]") {
+    PrefixTracker t("d:", 1'000);
+    t.add_range(0, 1'000);
+    auto s0 = t.iter().slice(0, 2).erase();
+    REQUIRE(s0);
+    auto s1 = t.iter().slice(1, 2).erase(); // the other half: no key in common with s0
+    REQUIRE(s1);
+    CHECK_FALSE(t.iter().erase());                  // the whole range overlaps both
+    CHECK_FALSE(t.iter().range(499, 501).erase());  // overlaps both at the boundary
+    CHECK_FALSE(t.iter().slice(0, 4).erase());      // inside s0's half
+    CHECK(s0->next()->id == 0);
+    CHECK(s1->next()->id == 500);
+    s0.reset(); // gives [0, 500) back
+    auto again = t.iter().range(0, 500).erase();
+    REQUIRE(again);
+    CHECK(again->next()->id == 1);
+    CHECK_FALSE(t.iter().range(400, 600).erase()); // still overlaps both live ones
+    CHECK(drain_ids(*again).size() == 498);
+    CHECK(drain_ids(*s1).size() == 499);
+    CHECK(t.count() == 0);
+    CHECK_FALSE(t.iter().slice(1, 2).erase()); // drained, but s1 lives: its range is still held
+    again.reset();
+    s1.reset();
+
+    // Two threads, one slice each: every key removed exactly once.
+    t.add_range(0, 1'000);
+    std::vector<std::uint64_t> got[2];
+    std::thread workers[2];
+    for (int w = 0; w < 2; ++w)
+        workers[w] = std::thread([&, w] {
+            auto e = t.iter().slice(static_cast<std::uint64_t>(w), 2).erase();
+            if (e)
+                while (auto k = e->next()) got[w].push_back(k->id);
+        });
+    for (auto& th : workers) th.join();
+    CHECK(got[0].size() == 500);
+    CHECK(got[1].size() == 500);
+    CHECK(t.count() == 0);
+}
+
+TEST_CASE("erase streams over disjoint sub-ID ranges of a hierarchical tracker run side by side", "[iter][erase]") {
+    auto t = PrefixTracker::hierarchical("h:");
+    for (std::uint64_t f = 0; f < 8; ++f) t.add_pair(3, f);
+    auto low = t.iter().range(0, 10).sub_range(0, 4).erase();
+    auto high = t.iter().range(0, 10).sub_range(4, 8).erase();
+    REQUIRE(low);
+    REQUIRE(high);
+    CHECK_FALSE(t.iter().range(3, 4).sub_range(3, 5).erase());
+    auto other_ids = t.iter().range(10, 20).sub_range(0, 8).erase(); // same sub-IDs, other IDs: disjoint
+    CHECK(other_ids);
+    CHECK(drain_ids(*low).size() == 4);
+    CHECK(drain_ids(*high).size() == 4);
+    CHECK(t.count() == 0);
+}
+
 TEST_CASE("partitioned(4) splits the set IDs among workers", "[iter][partition]") {
     PrefixTracker t("p:", 1'000);
     auto ids = populate(t, 1'000, 0.5, 2);

@@ -1,6 +1,6 @@
 /** @file keyspace/iteration_state.hpp
  *  IterationState: what the iterators of one tracker share beyond its keys — the progress of continue_write()
- *  streams, per range, and the exclusivity of erase(). */
+ *  streams, per range, and the exclusivity of erase(), per range. */
 #pragma once
 
 #include <keyspace/config.hpp>
@@ -43,7 +43,8 @@ struct WriteCursor {
  *    a bounded number of cursors (older ranges start over, which costs a re-scan of their claimed keys, never a
  *    key handed out twice: claims are atomic test-and-sets). A tracker over a shared region keeps the progress of
  *    its default range in the region, for every process.
- *  - Erase exclusivity: at most one EraseIter per tracker at a time.
+ *  - Erase exclusivity: at most one EraseIter at a time over any key: erase streams over disjoint ranges (slices,
+ *    sub-ID ranges) live side by side, one over an overlapping range waits its turn (erase() gives nullopt).
  *  Thread safety: every member is thread-safe; write_cursor() takes a lock (once per stream built, never per key). */
 class IterationState {
 public:
@@ -82,14 +83,39 @@ public:
         for (auto& [range, entry] : cursors_) entry.cursor->rewind();
     }
 
-    /// Takes erase exclusivity; false while another eraser holds it.
-    [[nodiscard]] bool try_begin_erase() noexcept {
-        bool expected = false;
-        // Acquire pairs with the release in end_erase(): the new eraser sees the previous one's removals.
-        return erasing_.compare_exchange_strong(expected, true, std::memory_order_acquire, std::memory_order_relaxed);
+    /// Erase streams that may live at once over pairwise disjoint ranges.
+    static constexpr std::size_t max_erasers = 64;
+    /// No erase slot (try_begin_erase failed).
+    static constexpr std::size_t no_eraser = max_erasers;
+
+    /// Takes erase exclusivity over range r ({b, e, sb, se}): the slot to give back to end_erase(), or no_eraser
+    /// while a live eraser's range overlaps r (or max_erasers erasers live). Disjoint ranges (slices of one
+    /// tracker, different sub-ID ranges) are erased concurrently.
+    [[nodiscard]] std::size_t try_begin_erase(const Range& r) noexcept {
+        // The lock orders this eraser after the previous one of an overlapping range: it sees that one's removals.
+        detail::SpinGuard lock(mutex_);
+        std::size_t free = no_eraser;
+        for (std::size_t i = 0; i < max_erasers; ++i) {
+            if (!erase_live_[i]) {
+                if (free == no_eraser) free = i;
+                continue;
+            }
+            const Range& o = erase_ranges_[i];
+            const bool ids = r[0] < o[1] && o[0] < r[1], subs = r[2] < o[3] && o[2] < r[3];
+            if (ids && subs) return no_eraser;
+        }
+        if (free != no_eraser) {
+            erase_ranges_[free] = r;
+            erase_live_[free] = true;
+        }
+        return free;
     }
-    /// Gives erase exclusivity back.
-    void end_erase() noexcept { erasing_.store(false, std::memory_order_release); } // pairs with try_begin_erase
+    /// Gives the erase slot back (try_begin_erase's result).
+    void end_erase(std::size_t slot) noexcept {
+        if (slot >= max_erasers) return;
+        detail::SpinGuard lock(mutex_);
+        erase_live_[slot] = false;
+    }
 
 private:
     struct Entry {
@@ -113,7 +139,8 @@ private:
     mutable detail::SpinLock mutex_;
     std::map<Range, Entry> cursors_;
     std::uint64_t clock_ = 0;
-    std::atomic<bool> erasing_{false};
+    std::array<Range, max_erasers> erase_ranges_{}; // under mutex_
+    std::array<bool, max_erasers> erase_live_{};    // under mutex_
 };
 
 KEYSPACE_END_NAMESPACE

@@ -47,8 +47,8 @@
  *    different processes share it exactly as threads do (4096 IDs per atomic step).
  *  - Streams over other ranges share progress only within their process; their claims are still unique across
  *    processes (each claim is an atomic test-and-set on the shared word), they just may probe the same keys.
- *  - `erase()` allows one eraser per tracker object, i.e. per process: erasers in different processes may run at
- *    once, each key still being removed (and yielded) by one of them only.
+ *  - `erase()` allows one eraser over any key per tracker object, i.e. per process: erasers in different processes
+ *    may run at once, each key still being removed (and yielded) by one of them only.
  *  - `count()` of a shared tracker is a popcount of the whole region (SIMD; about 1 ms per 10^8 IDs): exact
  *    whenever no write is in flight, whoever wrote, crashes included. `recount()` on the bitmap is the same scan.
  *  - `clear()` and `reset_write_cursor()` act on the shared state, for every process.

@@ -209,15 +209,17 @@ public:
         return make_writer(true);
     }
     /// Removes and yields present keys (with sample(p), each with probability p); std::nullopt while another
-    /// EraseIter of this tracker lives. Needs a non-const tracker.
+    /// EraseIter of this tracker lives over an overlapping range (erase streams over disjoint slices or sub-ID
+    /// ranges live side by side). Needs a non-const tracker.
     [[nodiscard]] std::optional<EraseIter> erase() const
         requires writable
     {
         check_options(Terminal::erase);
         const detail::Space s = resolve(false);
         IterationState& state = tracker_->iteration_state();
-        if (!state.try_begin_erase()) return std::nullopt;
-        return EraseIter(*tracker_, s, limit(), sample_, the_seed(), &state);
+        const std::size_t slot = state.try_begin_erase({s.b, s.e, s.sb, s.se});
+        if (slot == IterationState::no_eraser) return std::nullopt;
+        return EraseIter(*tracker_, s, limit(), sample_, the_seed(), &state, slot);
     }
     /// The i-th of partitioned(n): the i-th of n slices of the range (of the slice, after slice()); with
     /// overlapping(), the whole range starting at slice i.

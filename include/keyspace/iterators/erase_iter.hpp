@@ -13,6 +13,7 @@
 #include <keyspace/prefix_tracker.hpp>
 
 #include <algorithm> // for std::min
+#include <cstddef>   // for std::size_t
 #include <cstdint>   // for std::uint64_t
 #include <optional>  // for std::optional
 #include <utility>   // for std::exchange
@@ -23,14 +24,15 @@ template <class Tracker>
 class BasicIteratorBuilder;
 
 /** Erase iterator: removes present keys atomically, ascending, and yields each key it removed; with sample(p),
- *  each present key it passes with probability p (the others stay). Finite: one pass. At most one lives per
- *  tracker at a time (released on destruction). Move-only. */
+ *  each present key it passes with probability p (the others stay). Finite: one pass. At most one lives over any
+ *  key of a tracker at a time: erase streams over disjoint slices live side by side (the range is released on
+ *  destruction). Move-only. */
 class EraseIter : public detail::IteratorBase<EraseIter> {
 public:
     /// Moves the iterator; the source is left empty (it yields nothing).
     EraseIter(EraseIter&& o) noexcept
         : tracker_(o.tracker_), space_(o.space_), left_(o.left_), thin_(o.thin_), scanner_(o.scanner_),
-          owner_(std::exchange(o.owner_, nullptr)), done_(o.done_) {}
+          owner_(std::exchange(o.owner_, nullptr)), slot_(o.slot_), done_(o.done_) {}
     /// Move assignment, as the move constructor.
     EraseIter& operator=(EraseIter&& o) noexcept {
         if (this != &o) {
@@ -38,6 +40,7 @@ public:
             tracker_ = o.tracker_, space_ = o.space_, left_ = o.left_, thin_ = o.thin_, scanner_ = o.scanner_;
             done_ = o.done_;
             owner_ = std::exchange(o.owner_, nullptr);
+            slot_ = o.slot_;
         }
         return *this;
     }
@@ -69,11 +72,11 @@ private:
     template <class>
     friend class BasicIteratorBuilder;
     EraseIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, std::optional<double> sample,
-              std::uint64_t seed, IterationState* owner)
+              std::uint64_t seed, IterationState* owner, std::size_t slot)
         : tracker_(&t), space_(s), left_(limit), thin_(sample, detail::mix_seed(seed, 2)),
-          scanner_(s, detail::Filter::SetOnly, 0, s.size()), owner_(owner), done_(thin_.never()) {}
+          scanner_(s, detail::Filter::SetOnly, 0, s.size()), owner_(owner), slot_(slot), done_(thin_.never()) {}
     void release() noexcept {
-        if (owner_ != nullptr) owner_->end_erase(); // the next eraser sees our removals
+        if (owner_ != nullptr) owner_->end_erase(slot_); // the next eraser of the range sees our removals
         owner_ = nullptr;
     }
     std::optional<Key> finish() noexcept {
@@ -86,7 +89,8 @@ private:
     std::uint64_t left_;
     detail::Thinning thin_;
     detail::Scanner scanner_;
-    IterationState* owner_; // holds erase exclusivity while set
+    IterationState* owner_; // holds erase exclusivity over its range while set
+    std::size_t slot_ = 0;  // owner_'s erase slot
     bool done_ = false;
 };
 
