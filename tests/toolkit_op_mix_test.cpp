@@ -4,9 +4,12 @@
 
 #include <keyspace/toolkit/op_mix.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -33,6 +36,16 @@ TEST_CASE("OpMix parses names, aliases and relative weights", "[toolkit][op_mix]
     for (Op op : {Op::Read, Op::Overwrite, Op::Insert, Op::Delete})
         CHECK(back.probability(op) == Approx(p.probability(op)));
     CHECK(OpMix::parse("insert:1").to_string() == "insert:1");
+    // YCSB's scan and read-modify-write.
+    const OpMix y = OpMix::parse("read:0.5,scan:0.3,rmw:0.2");
+    CHECK(y.probability(Op::Scan) == Approx(0.3));
+    CHECK(y.probability(Op::ReadModifyWrite) == Approx(0.2));
+    CHECK(OpMix::parse(y.to_string()).probability(Op::ReadModifyWrite) == Approx(0.2));
+    for (const char* name : {"rmw", "ReadModifyWrite", "read-modify-write", "READ_MODIFY_WRITE"})
+        CHECK(OpMix::op_from_name(name) == std::optional<Op>(Op::ReadModifyWrite));
+    CHECK(OpMix::op_from_name("Scan") == std::optional<Op>(Op::Scan));
+    CHECK(keyspace::op_name(Op::Scan) == "scan");
+    CHECK(keyspace::op_name(Op::ReadModifyWrite) == "rmw");
 }
 
 TEST_CASE("OpMix rejects bad mixes with a message naming the item", "[toolkit][op_mix]") {
@@ -52,17 +65,17 @@ TEST_CASE("OpMix rejects bad mixes with a message naming the item", "[toolkit][o
 }
 
 TEST_CASE("OpMix chooses each operation with its probability", "[toolkit][op_mix]") {
-    const OpMix m(0.5, 0.25, 0.15, 0.10);
+    const OpMix m(0.4, 0.2, 0.15, 0.10, 0.1, 0.05);
     keyspace::Rng rng(7);
     const int n = 2'000'000;
-    std::array<int, 4> seen{};
+    std::array<int, keyspace::op_count> seen{};
     for (int i = 0; i < n; ++i) ++seen[static_cast<std::size_t>(m.choose(rng))];
     double chi2 = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
+    for (std::size_t k = 0; k < keyspace::op_count; ++k) {
         const double e = n * m.probability(static_cast<Op>(k));
         chi2 += (seen[k] - e) * (seen[k] - e) / e;
     }
-    CHECK(chi2 < keyspace_test::chi2_quantile(3, 4.0));
+    CHECK(chi2 < keyspace_test::chi2_quantile(5, 4.0));
 }
 
 TEST_CASE("OpMix never chooses an operation of weight 0, at either end of the threshold table", "[toolkit][op_mix]") {
@@ -74,30 +87,41 @@ TEST_CASE("OpMix never chooses an operation of weight 0, at either end of the th
     CHECK(ends.choose_bits(~0ull) == Op::Delete);
     CHECK(ends.choose_bits((1ull << 63) - 1) == Op::Read);
     CHECK(ends.choose_bits(1ull << 63) == Op::Delete);
+    const OpMix only_last(0, 0, 0, 0, 0, 1);
+    CHECK(only_last.choose_bits(0) == Op::ReadModifyWrite);
+    CHECK(only_last.choose_bits(~0ull) == Op::ReadModifyWrite);
     const OpMix no_delete(1, 1, 1, 0);
     CHECK(no_delete.choose_bits(~0ull) == Op::Insert);
     keyspace::Rng rng(1);
     for (int i = 0; i < 100000; ++i) REQUIRE(no_delete.choose(rng) != Op::Delete);
 }
 
-TEST_CASE("OpStream routes reads to existing keys, inserts to claims and deletes to erase", "[toolkit][op_mix]") {
+TEST_CASE("OpStream routes reads to existing keys, inserts to claims and deletes to removals", "[toolkit][op_mix]") {
     const std::uint64_t n = 20000;
     PrefixTracker t("user:", n);
     t.add_range(0, n / 2);
     std::vector<bool> model(n, false);
     for (std::uint64_t i = 0; i < n / 2; ++i) model[i] = true;
-    OpStream s(t, OpMix::parse("get:0.4,set:0.2,insert:0.25,delete:0.15"), 42);
-    CHECK(s.holds_eraser());
-    std::array<int, 4> done{};
+    OpStream s(t, OpMix::parse("get:0.3,set:0.15,insert:0.25,delete:0.15,scan:0.05,rmw:0.1"), 42);
+    std::array<int, keyspace::op_count> done{};
     for (int i = 0; i < 30000; ++i) {
         const keyspace::Operation op = s.next();
         if (!op.id) continue;
         const std::uint64_t id = *op.id;
         REQUIRE(id < n);
+        REQUIRE(op.sub_id == 0);
+        REQUIRE(op.key() == std::optional<keyspace::Key>(keyspace::Key{id, 0}));
         ++done[static_cast<std::size_t>(op.op)];
+        REQUIRE((op.scan_length != 0) == (op.op == Op::Scan));
         switch (op.op) {
         case Op::Read:
-        case Op::Overwrite: REQUIRE(model[id]); break;
+        case Op::Overwrite:
+        case Op::ReadModifyWrite: REQUIRE(model[id]); break;
+        case Op::Scan:
+            REQUIRE(model[id]);
+            REQUIRE(op.scan_length >= 1);
+            REQUIRE(op.scan_length <= OpStream::default_max_scan_length);
+            break;
         case Op::Insert: REQUIRE_FALSE(model[id]); model[id] = true; break;
         case Op::Delete: REQUIRE(model[id]); model[id] = false; break;
         }
@@ -106,28 +130,123 @@ TEST_CASE("OpStream routes reads to existing keys, inserts to claims and deletes
     std::uint64_t expect = 0;
     for (const bool b : model) expect += b ? 1 : 0;
     CHECK(t.count() == expect);
-    for (const int d : done) CHECK(d > 1000);
-    // a second stream cannot take the eraser while the first lives: it removes random existing keys
-    OpStream s2(t, OpMix::parse("delete:1"), 43);
-    CHECK_FALSE(s2.holds_eraser());
-    for (int i = 0; i < 100; ++i)
-        if (const auto op = s2.next(); op.id) {
-            REQUIRE(model[*op.id]);
-            model[*op.id] = false;
-            REQUIRE_FALSE(t.exists(*op.id));
+    for (const int d : done) CHECK(d > 500);
+}
+
+TEST_CASE("every OpStream on a tracker deletes alike: random existing keys, never ascending from ID 0",
+          "[toolkit][op_mix]") {
+    // Deletes used to walk the tracker's one erase iterator from ID 0 up in the first stream only (the hottest keys
+    // of a Zipf read distribution), while later streams removed random keys.
+    const std::uint64_t n = 100'000;
+    PrefixTracker t("d:", n);
+    t.add_range(0, n);
+    OpStream first(t, OpMix::parse("delete:1"), 1), second(t, OpMix::parse("delete:1"), 2);
+    std::uint64_t total = 0;
+    for (OpStream* s : {&first, &second}) {
+        std::uint64_t below_1000 = 0, deleted = 0, max_id = 0;
+        for (int i = 0; i < 1000; ++i)
+            if (const auto op = s->next(); op.id) {
+                ++deleted;
+                below_1000 += *op.id < 1000 ? 1 : 0;
+                max_id = std::max(max_id, *op.id);
+            }
+        CHECK(deleted > 950);
+        CHECK(below_1000 < 60); // uniform over 100,000 IDs: about 10
+        CHECK(max_id > n / 2);  // spread over the whole range
+        total += deleted;
+    }
+    CHECK(t.count() == n - total);
+}
+
+TEST_CASE("OpStream deletes follow the read stream's slice, or a delete stream of their own", "[toolkit][op_mix]") {
+    const std::uint64_t n = 10'000;
+    PrefixTracker t("s:", n);
+    t.add_range(0, n);
+    // Worker 1 of 2: reads, inserts and deletes stay in its half.
+    OpStream mine(t, OpMix::parse("get:0.5,delete:0.5"), 7, t.iter().slice(1, 2).mixed_ratio(1.0).seed(7).random(),
+                  t.iter().slice(1, 2).continue_write());
+    for (int i = 0; i < 4000; ++i)
+        if (const auto op = mine.next(); op.id) REQUIRE(*op.id >= n / 2);
+    CHECK(t.bits().count_range(0, n / 2) == n / 2);
+    // A delete stream of its own: reads over everything, deletes only below 100.
+    OpStream split(t, OpMix::parse("get:0.5,delete:0.5"), 8, t.iter().mixed_ratio(1.0).seed(8).random(),
+                   t.iter().continue_write(), t.iter().range(0, 100).mixed_ratio(1.0).seed(9).random());
+    bool read_high = false;
+    for (int i = 0; i < 4000; ++i) {
+        const auto op = split.next();
+        if (!op.id) continue;
+        if (op.op == Op::Delete) REQUIRE(*op.id < 100);
+        if (op.op == Op::Read && *op.id >= 100) read_high = true;
+    }
+    CHECK(read_high);
+    CHECK(t.bits().count_range(0, 100) == 0);
+}
+
+TEST_CASE("OpStream over a hierarchical tracker hands out (id, field) keys", "[toolkit][op_mix]") {
+    auto t = PrefixTracker(keyspace::TrackerConfig::hierarchical("h:").with_max_id(100).with_max_sub_id(16));
+    for (std::uint64_t id = 0; id < 100; ++id)
+        for (std::uint64_t f = 0; f < 8; ++f) t.add_pair(id, f);
+    std::set<std::pair<std::uint64_t, std::uint64_t>> model;
+    for (std::uint64_t id = 0; id < 100; ++id)
+        for (std::uint64_t f = 0; f < 8; ++f) model.emplace(id, f);
+    OpStream s(t, OpMix::parse("get:0.4,insert:0.3,delete:0.3"), 3);
+    std::array<int, keyspace::op_count> done{};
+    for (int i = 0; i < 5000; ++i) {
+        const auto op = s.next();
+        if (!op.id) continue;
+        ++done[static_cast<std::size_t>(op.op)];
+        const std::pair<std::uint64_t, std::uint64_t> key{*op.id, op.sub_id};
+        REQUIRE(op.sub_id < 16);
+        switch (op.op) {
+        case Op::Read: REQUIRE(model.count(key) == 1); break;
+        case Op::Insert: REQUIRE(model.insert(key).second); break;
+        case Op::Delete: REQUIRE(model.erase(key) == 1); break;
+        default: FAIL("not in the mix");
         }
+        REQUIRE(t.exists_pair(key.first, key.second) == (model.count(key) == 1));
+    }
+    CHECK(t.count() == model.size());
+    CHECK(done[static_cast<std::size_t>(Op::Insert)] > 500);
+    CHECK(done[static_cast<std::size_t>(Op::Delete)] > 500);
+    // The default streams of an unbounded hierarchical tracker cannot be built: the error says what to narrow.
+    auto unbounded = PrefixTracker::hierarchical("u:");
+    CHECK_THROWS_AS(OpStream(unbounded, OpMix::parse("get:1"), 1), std::invalid_argument);
+}
+
+TEST_CASE("OpStream scan lengths are uniform from 1 to max_scan_length", "[toolkit][op_mix]") {
+    PrefixTracker t("c:", 1000);
+    t.add_range(0, 1000);
+    OpStream s(t, OpMix::parse("scan:1"), 5);
+    s.max_scan_length(10);
+    CHECK(s.max_scan_length() == 10);
+    std::array<int, 11> seen{};
+    const int n = 100'000;
+    for (int i = 0; i < n; ++i) {
+        const auto op = s.next();
+        REQUIRE(op.op == Op::Scan);
+        REQUIRE(op.id);
+        REQUIRE(op.scan_length >= 1);
+        REQUIRE(op.scan_length <= 10);
+        ++seen[op.scan_length];
+    }
+    double chi2 = 0;
+    for (std::size_t k = 1; k <= 10; ++k) chi2 += (seen[k] - n / 10.0) * (seen[k] - n / 10.0) / (n / 10.0);
+    CHECK(chi2 < keyspace_test::chi2_quantile(9, 4.0));
+    CHECK_THROWS_WITH(s.max_scan_length(0), Catch::Contains("max_scan_length"));
 }
 
 TEST_CASE("OpStream reports no ID when nothing is available", "[toolkit][op_mix]") {
     PrefixTracker empty("e:", 1000);
     OpStream reads(empty, OpMix::parse("get:1"), 1);
     for (int i = 0; i < 100; ++i) CHECK_FALSE(reads.next().id.has_value());
+    OpStream deletes(empty, OpMix::parse("delete:1"), 1);
+    for (int i = 0; i < 100; ++i) CHECK_FALSE(deletes.next().id.has_value());
     PrefixTracker full("f:", 64);
     full.add_range(0, 64);
     OpStream inserts(full, OpMix::parse("insert:1"), 1);
     CHECK_FALSE(inserts.next().id.has_value());
-    auto hier = PrefixTracker::hierarchical("h:");
-    CHECK_THROWS_AS(OpStream(hier, OpMix::parse("get:1"), 1), std::invalid_argument);
+    full.remove(17); // freed: the next insert takes it
+    CHECK(inserts.next().id == std::optional<std::uint64_t>(17));
 }
 
 TEST_CASE("OpStreams on several threads keep every ID's inserts and deletes consistent with the tracker",

@@ -55,6 +55,9 @@ std::uint64_t run_worker(keyspace::PrefixTracker& users, guide::Server& server, 
             conn.append(guide::Command::Del, {key.data(), n});
             expected.push_back(users.remove(*id) ? 1 : 0);
             break;
+        case keyspace::Op::Scan:
+        case keyspace::Op::ReadModifyWrite: // not in this mix
+            break;
         }
         if (expected.size() == 64) read_replies(); // a pipeline 64 deep
     }

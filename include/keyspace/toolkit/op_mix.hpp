@@ -1,6 +1,7 @@
 /** @file keyspace/toolkit/op_mix.hpp
- *  Operation mixes: a weighted choice among read / overwrite / insert / delete, parsed from "get:0.8,set:0.2",
- *  and OpStream, which routes each chosen operation to the right iterator of a tracker. */
+ *  Operation mixes: a weighted choice among the operations of the YCSB core workloads and of key-value load
+ *  generators — read, overwrite (update), insert, delete, scan, read-modify-write — parsed from
+ *  "get:0.8,set:0.2", and OpStream, which routes each chosen operation to the right iterator of a tracker. */
 #pragma once
 
 #include <keyspace/config.hpp>
@@ -26,30 +27,39 @@
 
 KEYSPACE_BEGIN_NAMESPACE
 
-/// The kinds of operation a benchmark worker issues.
-enum class Op : std::uint8_t { Read, Overwrite, Insert, Delete };
+/** The kinds of operation a benchmark worker issues (YCSB's core workload operations, plus delete):
+ *  - Read: read an existing key (GET, HGET);
+ *  - Overwrite: write an existing key again (SET over a present key; YCSB's update);
+ *  - Insert: write a new key (SET of an absent key);
+ *  - Delete: remove an existing key (DEL, HDEL);
+ *  - Scan: read a run of keys from an existing one (YCSB's scan: Operation::scan_length keys in key order);
+ *  - ReadModifyWrite: read an existing key, then write it (YCSB's readmodifywrite). */
+enum class Op : std::uint8_t { Read, Overwrite, Insert, Delete, Scan, ReadModifyWrite };
 /// The number of operation kinds (the enumerators of Op).
-inline constexpr std::size_t op_count = 4;
+inline constexpr std::size_t op_count = 6;
 
-/// "read", "overwrite", "insert", "delete".
+/// "read", "overwrite", "insert", "delete", "scan", "rmw".
 [[nodiscard]] constexpr std::string_view op_name(Op op) noexcept {
-    constexpr std::array<std::string_view, op_count> names{"read", "overwrite", "insert", "delete"};
-    return names[static_cast<std::size_t>(op) & 3];
+    constexpr std::array<std::string_view, op_count> names{"read", "overwrite", "insert", "delete", "scan", "rmw"};
+    const auto k = static_cast<std::size_t>(op);
+    return k < op_count ? names[k] : std::string_view("?");
 }
 
-/** A weighted choice among the four operations, O(1) and branch-free: one 64-bit random draw compared with three
+/** A weighted choice among the operations, O(1) and branch-free: one 64-bit random draw compared with five
  *  thresholds (the cumulative weights scaled to 2^63), exact to 2^-63.
  *
  *  Text form: comma-separated `name:weight` items, e.g. `"get:0.8,set:0.2"`. Names (ASCII case-insensitive):
  *  read = `read`/`get`; overwrite = `overwrite`/`set`/`update`; insert = `insert`/`add`; delete =
- *  `delete`/`del`/`erase`/`remove`. Weights are relative (divided by their sum): `"get:80,set:20"` equals
+ *  `delete`/`del`/`erase`/`remove`; scan = `scan`; read-modify-write = `rmw`/`readmodifywrite`/
+ *  `read-modify-write`/`read_modify_write`. Weights are relative (divided by their sum): `"get:80,set:20"` equals
  *  `"get:0.8,set:0.2"`. Omitted operations have weight 0. Whitespace around names and numbers is allowed.
  *  Thread safety: immutable; choose() may be called concurrently (each thread with its own generator). */
 class OpMix {
 public:
-    /// Weights for read, overwrite, insert, delete. Throws std::invalid_argument for a negative, NaN or infinite
-    /// weight, or when all are 0.
-    OpMix(double read, double overwrite, double insert, double del) : w_{read, overwrite, insert, del} {
+    /// Weights for read, overwrite, insert, delete, scan and read-modify-write. Throws std::invalid_argument for a
+    /// negative, NaN or infinite weight, or when all are 0.
+    OpMix(double read, double overwrite, double insert, double del, double scan = 0, double read_modify_write = 0)
+        : w_{read, overwrite, insert, del, scan, read_modify_write} {
         double total = 0;
         for (std::size_t k = 0; k < op_count; ++k) {
             if (!(w_[k] >= 0) || !std::isfinite(w_[k]))
@@ -88,8 +98,9 @@ public:
             const std::string_view name = detail::trim_blanks(item.substr(0, colon));
             const std::optional<Op> op = op_from_name(name);
             if (!op)
-                detail::throw_bad_list_item("OpMix::parse", text, item, "names no operation (read/get, overwrite/set/update, insert/add, "
-                                "delete/del/erase/remove)");
+                detail::throw_bad_list_item("OpMix::parse", text, item,
+                                            "names no operation (read/get, overwrite/set/update, insert/add, "
+                                            "delete/del/erase/remove, scan, rmw/readmodifywrite)");
             const auto k = static_cast<std::size_t>(*op);
             if (seen[k]) detail::throw_bad_list_item("OpMix::parse", text, item, "repeats an operation already given");
             seen[k] = true;
@@ -99,17 +110,21 @@ public:
         double total = 0;
         for (const double x : w) total += x;
         if (!(total > 0)) detail::fail_invalid_argument({"OpMix::parse: the weights in '", text, "' sum to 0"});
-        return OpMix(w[0], w[1], w[2], w[3]);
+        return OpMix(w[0], w[1], w[2], w[3], w[4], w[5]);
     }
 
     /// The probability of op (its weight divided by the sum).
-    [[nodiscard]] double probability(Op op) const noexcept { return w_[static_cast<std::size_t>(op) & 3]; }
+    [[nodiscard]] double probability(Op op) const noexcept {
+        const auto k = static_cast<std::size_t>(op);
+        return k < op_count ? w_[k] : 0.0;
+    }
 
     /// The operation for 64 uniformly random bits (the top 63 are used).
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE Op choose_bits(std::uint64_t bits) const noexcept {
         const std::uint64_t r = bits >> 1;
-        return static_cast<Op>(static_cast<unsigned>(r >= t_[0]) + static_cast<unsigned>(r >= t_[1]) +
-                               static_cast<unsigned>(r >= t_[2]));
+        unsigned k = 0;
+        for (const std::uint64_t t : t_) k += static_cast<unsigned>(r >= t); // unrolled: five compares, no branch
+        return static_cast<Op>(k);
     }
     /// Draws an operation with one call of g (two for generators narrower than 64 bits).
     template <class URBG>
@@ -133,7 +148,7 @@ public:
 
     /// The operation a name denotes (see the class note), or nullopt.
     [[nodiscard]] static std::optional<Op> op_from_name(std::string_view name) noexcept {
-        std::array<char, 16> low{};
+        std::array<char, 24> low{};
         if (name.empty() || name.size() > low.size()) return std::nullopt;
         for (std::size_t i = 0; i < name.size(); ++i)
             low[i] = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
@@ -142,6 +157,9 @@ public:
         if (n == "overwrite" || n == "set" || n == "update") return Op::Overwrite;
         if (n == "insert" || n == "add") return Op::Insert;
         if (n == "delete" || n == "del" || n == "erase" || n == "remove") return Op::Delete;
+        if (n == "scan") return Op::Scan;
+        if (n == "rmw" || n == "readmodifywrite" || n == "read-modify-write" || n == "read_modify_write")
+            return Op::ReadModifyWrite;
         return std::nullopt;
     }
 
@@ -159,75 +177,110 @@ private:
     std::array<std::uint64_t, op_count - 1> t_{};
 };
 
-/// One operation of an OpStream: what to do, and to which ID (nullopt: nothing available for this operation now,
-/// e.g. a read on an empty keyspace, an insert into a full range, a delete with nothing left to erase).
+/// One operation of an OpStream: what to do, and to which key (no ID: nothing available for this operation now,
+/// e.g. a read on an empty keyspace, an insert into a full range, a delete whose drawn key another thread removed).
 struct Operation {
     /// What to do.
     Op op = Op::Read;
     /// To which ID; nullopt when none is available for the operation now.
     std::optional<std::uint64_t> id;
+    /// The sub-ID (field) of the key, for a hierarchical tracker; 0 for a simple one.
+    std::uint64_t sub_id = 0;
+    /// Scan: how many keys to read in key order, starting at the key (1 to OpStream::max_scan_length()); else 0.
+    std::uint64_t scan_length = 0;
+
+    /// The key, when there is one.
+    [[nodiscard]] std::optional<Key> key() const noexcept {
+        return id ? std::optional<Key>(Key{*id, sub_id}) : std::nullopt;
+    }
 };
 
-/** Draws operations from an OpMix and routes each to the iterator that serves it:
- *  - Read and Overwrite: a key drawn from `existing` (a random() stream over set keys; by default
- *    `iter().mixed_ratio(1.0).seed(seed).random()`: uniform draws of set keys with replacement), checked to exist
- *    when drawn (no ID otherwise);
+/** Draws operations from an OpMix and routes each to the stream that serves it. Every worker's stream routes alike
+ *  (none is privileged), simple and hierarchical trackers alike:
+ *  - Read, Overwrite, Scan and ReadModifyWrite: a key drawn from `existing` (a random() stream over the keys; by
+ *    default `iter().mixed_ratio(1.0).seed(seed).random()`: uniform draws of present keys with replacement; pass
+ *    your own for a skewed distribution or a slice), checked to exist when drawn (no ID otherwise). A scan's length
+ *    is uniform in [1, max_scan_length()] (YCSB's default scan length distribution; 1000 unless set).
  *  - Insert: the next claim of `inserts` (by default `continue_write()`, shared with every other stream of the
- *    tracker, so no two streams insert the same ID);
- *  - Delete: the next key of the tracker's EraseIter when this stream could take it (one per tracker at a time);
- *    otherwise a key drawn from `existing`, removed with remove() — the ID is returned only if this call removed it.
- *  The stream marks nothing itself except what the iterators do (claims set the bit, erase and remove clear it):
- *  a read or overwrite changes no state. Use a bounded tracker (max_id), so the read streams see the IDs inserts
- *  add later. Not thread-safe: one stream per worker thread; any number of streams may share a tracker. */
+ *    tracker, so no two streams insert the same key). A claim that finds the range full now gives no ID; a later
+ *    one takes keys deletes freed meanwhile.
+ *  - Delete: a key drawn from `deletes` (by default a second stream like the default `existing`, over the same keys;
+ *    pass your own to follow a worker's slice or a distribution), removed with remove() / remove_pair(): the ID is
+ *    given only if this call removed it (another worker may have won it).
+ *  The stream marks nothing itself beyond that: a read, overwrite, scan or read-modify-write changes no state.
+ *  Use a bounded tracker (max_id; for a hierarchical one max_id and max_sub_id, or give your own streams over a
+ *  range()), so the read streams see the keys inserts add later. Not thread-safe: one stream per worker thread;
+ *  any number of streams may share a tracker. */
 class OpStream {
 public:
-    /// Default iterators over the tracker's whole range. Throws std::invalid_argument for a hierarchical tracker.
+    /// Scan lengths are uniform in [1, max_scan_length()]: 1000 unless set (YCSB's maxscanlength default).
+    static constexpr std::uint64_t default_max_scan_length = 1000;
+
+    /// Default streams over the tracker's whole range. Throws std::invalid_argument where those cannot be built (a
+    /// hierarchical tracker without max_id and max_sub_id: give your own streams over a range()).
     KEYSPACE_ISA_ABI
     OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed)
-        : OpStream(simple(tracker), mix, seed, existing_of(simple(tracker), seed),
-                   simple(tracker).iter().continue_write()) {}
-    /// Custom iterators (e.g. a skewed read distribution, a slice of the range).
+        : OpStream(tracker, mix, seed, existing_of(tracker, seed), tracker.iter().continue_write(),
+                   existing_of(tracker, seed ^ 0x64656c65746573ull)) {}
+    /// Custom read and insert streams (e.g. a skewed read distribution, a slice of the range); deletes draw from
+    /// `existing` too, so they follow the same distribution or slice.
     KEYSPACE_ISA_ABI
     OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed, RandomIter existing, WriteIter inserts)
         : tracker_(&tracker), mix_(mix), rng_(Rng::stream(seed, 0x6f70)), existing_(std::move(existing)),
-          inserts_(std::move(inserts)) {
-        (void)simple(tracker);
-        if (mix_.probability(Op::Delete) > 0) eraser_ = tracker.iter().erase();
-    }
+          inserts_(std::move(inserts)) {}
+    /// Custom read, insert and delete streams.
+    KEYSPACE_ISA_ABI
+    OpStream(PrefixTracker& tracker, OpMix mix, std::uint64_t seed, RandomIter existing, WriteIter inserts,
+             RandomIter deletes)
+        : tracker_(&tracker), mix_(mix), rng_(Rng::stream(seed, 0x6f70)), existing_(std::move(existing)),
+          inserts_(std::move(inserts)), deletes_(std::move(deletes)) {}
 
-    /// The next operation. Throws only what its iterators throw: std::bad_alloc when a claim grows the tracker.
+    /// The next operation. Throws only what its streams throw: std::bad_alloc when a claim grows the tracker.
     KEYSPACE_ISA_ABI
     Operation next() {
         const Op op = mix_.choose(rng_);
+        Operation out{op, std::nullopt, 0, 0};
+        std::optional<Key> k;
         switch (op) {
         case Op::Read:
-        case Op::Overwrite: return {op, existing_key()};
-        case Op::Insert: return {op, inserts_.next_id()};
-        case Op::Delete:
-            if (eraser_) return {op, eraser_->next_id()};
-            if (const auto id = existing_key(); id && tracker_->remove(*id)) return {op, id};
-            return {op, std::nullopt};
+        case Op::Overwrite:
+        case Op::ReadModifyWrite: k = existing_key(existing_); break;
+        case Op::Scan:
+            k = existing_key(existing_);
+            if (k) out.scan_length = 1 + rng_.below(max_scan_length_);
+            break;
+        case Op::Insert: k = inserts_.next(); break;
+        case Op::Delete: {
+            k = existing_key(deletes_ ? *deletes_ : existing_);
+            if (k && !tracker_->remove(*k)) k.reset(); // another worker removed it first
+            break;
         }
-        return {op, std::nullopt};
+        }
+        if (k) out.id = k->id, out.sub_id = k->sub_id;
+        return out;
     }
 
     /// The mix operations are drawn from.
     [[nodiscard]] const OpMix& mix() const noexcept { return mix_; }
-    /// Whether this stream holds the tracker's EraseIter (deletes walk the keys ascending) rather than removing
-    /// random existing keys.
-    [[nodiscard]] bool holds_eraser() const noexcept { return eraser_.has_value(); }
+    /// The longest scan: scan lengths are uniform in [1, max_scan_length()].
+    [[nodiscard]] std::uint64_t max_scan_length() const noexcept { return max_scan_length_; }
+    /// Sets the longest scan (>= 1, else std::invalid_argument).
+    OpStream& max_scan_length(std::uint64_t n) {
+        if (n == 0) detail::fail_invalid_argument({"OpStream::max_scan_length: must be >= 1, got 0"});
+        max_scan_length_ = n;
+        return *this;
+    }
 
 private:
-    static PrefixTracker& simple(PrefixTracker& t) { return detail::require_simple(t, "OpStream"); }
     KEYSPACE_ISA_ABI
     static RandomIter existing_of(const PrefixTracker& t, std::uint64_t seed) {
         return t.iter().mixed_ratio(1.0).seed(seed).random();
     }
     KEYSPACE_ISA_ABI
-    std::optional<std::uint64_t> existing_key() {
-        const auto id = existing_.next_id();
-        // The draw yields an absent key when none is present (or one was removed since): no key to read then.
-        if (id && tracker_->exists(*id)) return id;
+    std::optional<Key> existing_key(RandomIter& from) {
+        const auto k = from.next();
+        // The draw yields an absent key when none is present (or one was removed since): no key then.
+        if (k && tracker_->exists(*k)) return k;
         return std::nullopt;
     }
 
@@ -236,7 +289,8 @@ private:
     Rng rng_;
     RandomIter existing_;
     WriteIter inserts_;
-    std::optional<EraseIter> eraser_;
+    std::optional<RandomIter> deletes_;
+    std::uint64_t max_scan_length_ = default_max_scan_length;
 };
 
 KEYSPACE_END_NAMESPACE
