@@ -9,11 +9,12 @@
 #include <keyspace/iterators/write_iter.hpp>
 #include <keyspace/key.hpp>
 #include <keyspace/prefix_tracker.hpp>
+#include <keyspace/storage.hpp>
 
 #include <atomic>   // for std::atomic, std::memory_order
 #include <concepts> // for std::same_as
 #include <cstddef>  // for std::size_t
-#include <cstdint>  // for std::uint64_t, std::uint32_t, std::uint8_t
+#include <cstdint>  // for std::uint64_t, std::uint32_t, std::uint8_t, UINT64_MAX
 #include <memory>   // for std::unique_ptr, std::make_unique
 #include <optional> // for std::optional
 #include <utility>  // for std::exchange
@@ -54,26 +55,31 @@ concept KeySource = requires(S& s) {
  *
  *  **How it works.** The tracker's own bits keep meaning "claimed or present", so write streams never hand out a
  *  key twice. Beside them:
- *  - a *busy* bit per key (a private tracker of the same layout) marks the exclusive operations in flight
- *    (insert, delete). A key is *visible* — drawable by reads, updates and deletes — when it is present and not
+ *  - a *busy* bit per key marks the exclusive operations in flight (insert, delete): a lazily committed bitmap
+ *    laid out as the tracker's (bit id, or id * max_sub_id + sub_id), or in the table layout a private tracker of
+ *    the same config. A key is *visible* — drawable by reads, updates and deletes — when it is present and not
  *    busy (visible());
  *  - 2 × 2^16 striped reader counts (32-bit, indexed by a hash of the key) mark the shared operations in flight:
  *    one array for operations on a present key (reads that will hit, updates), one for reads that will miss.
- *  Exclusive begin: set busy (test-and-set: fails if busy), then read the key's stripe with an acq_rel RMW
- *  (fetch_add(0)): a delete fails if present-stripe readers are in flight, an insert if absent-stripe readers are;
- *  then an insert claims the tracker's bit (fails if present), a delete checks it is set. Shared begin: increment
- *  the stripe (acq_rel), then load busy (acquire): if set, undo and fail. These two sides form a Dekker handshake
- *  made of read-modify-writes: if the exclusive side's stripe RMW comes before the reader's increment in the
- *  counter's modification order, the reader's increment reads from it (RMWs read the latest value), so the busy
- *  set happens-before the reader's load of busy and the reader sees it; otherwise the exclusive side sees the
- *  increment. Either way they never both proceed (no fence needed, no seq_cst, and ThreadSanitizer models it).
+ *  Exclusive begin: set busy (fails if it was set), then read the key's stripe: a delete fails if present-stripe
+ *  operations are in flight, an insert if absent-stripe reads are; then an insert claims the tracker's bit (fails
+ *  if present), a delete checks it is set. Shared begin: increment the stripe, then load busy: if set, undo and
+ *  fail. The two sides form a Dekker handshake, so they never both proceed:
+ *  - bitmap layouts: the busy fetch_or, the stripe load, the stripe increment and the busy load are all seq_cst:
+ *    in their single total order, either the increment precedes the stripe load (the exclusive side sees it) or
+ *    the busy load follows the fetch_or (the shared side sees it). On x86 this is one locked instruction and one
+ *    plain load per side;
+ *  - table layout: the private tracker's bits are acq_rel, so the exclusive side reads the stripe with an acq_rel
+ *    read-modify-write (fetch_add(0)) instead: if it precedes the increment in the counter's modification order,
+ *    the increment reads from it, so the busy set happens-before the shared side's load of busy; otherwise the
+ *    RMW reads the increment.
  *  A shared operation that passed the handshake reads the key's state once: no exclusive operation can change it
  *  until the shared one ends, and every exclusive one that ended before wrote the tracker's bit before releasing
- *  busy (acq_rel clear, read by the acquire load of busy). An insert sets busy *before* the tracker's bit, so
- *  nothing sees a key present and not busy before its commit.
+ *  busy (a release clear, read by the shared side's load of busy). An insert sets busy *before* the tracker's
+ *  bit, so nothing sees a key present and not busy before its commit.
  *  Ends: commit insert clears busy (the key becomes visible); abort insert removes the key, then clears busy;
  *  commit delete removes the key, then clears busy; abort delete clears busy; reads and updates decrement their
- *  stripe (release: pairs with the exclusive side's stripe RMW, which thus begins after they ended).
+ *  stripe (release: pairs with the exclusive side's stripe read, which thus begins after they ended).
  *
  *  **False conflicts.** Stripes are shared by keys with the same hash: an insert or delete of key k also fails while
  *  a conflicting shared operation on another key of k's stripe is in flight — with R such operations in flight, a
@@ -82,10 +88,11 @@ concept KeySource = requires(S& s) {
  *  insert or delete of the key itself makes them fail. A key that shares its stripe with a hot key read without
  *  pause is rarely deletable while that lasts.
  *
- *  **Costs.** No lock, no allocation (except growth of the busy bits with the tracker's IDs, and in the table
- *  layout one sub-bitmap per ID when its first field goes busy), no counter every thread writes: an exclusive
- *  operation is three atomic RMWs to begin and one or two to end, a shared one two to begin (one load more) and one
- *  to end. Memory: 512 KiB of stripes plus one bit per key of the tracker's range (a bounded tracker's size again).
+ *  **Costs.** No lock, no allocation (except the busy bits' memory, committed as IDs are first used, and in the
+ *  table layout one sub-bitmap per ID when its first field goes busy), no counter every thread writes: an insert
+ *  is two atomic read-modify-writes to begin (busy, the tracker's claim) and one to commit; a delete one to begin
+ *  and two to commit; a read or update one to begin and one to end (plus a few loads). Memory: 512 KiB of
+ *  stripes plus one bit per key of the tracker's range, committed as it is used.
  *
  *  **Rules.**
  *  - While an InFlight is used, change the tracker's keys only through it (its begins, and write/erase streams
@@ -171,8 +178,11 @@ public:
 
     /// Operations in flight on t's keys (t must outlive this object). Allocates the stripes and the busy bits.
     explicit InFlight(PrefixTracker& t)
-        : tracker_(&t), busy_(t.config()), present_(std::make_unique<Counter[]>(stripes)),
-          absent_(std::make_unique<Counter[]>(stripes)), hierarchical_(t.is_hierarchical()) {}
+        : tracker_(&t),
+          table_(t.layout() == TrackerLayout::table ? std::make_unique<PrefixTracker>(t.config()) : nullptr),
+          words_(table_ ? 64 : busy_bits(t)), present_(std::make_unique<Counter[]>(stripes)),
+          absent_(std::make_unique<Counter[]>(stripes)), limit_(t.max_id().value_or(max_supported_id)),
+          stride_(t.max_sub_id().value_or(1)), hierarchical_(t.is_hierarchical()) {}
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
@@ -254,21 +264,28 @@ public:
     // ---- queries --------------------------------------------------------------------------------------------------
 
     /// Whether an insert or delete of k is in flight (a snapshot: it may change at once).
-    [[nodiscard]] bool busy(Key k) const { return busy_.exists(k); }
+    [[nodiscard]] bool busy(Key k) const { return is_busy(k); }
     /// Whether k is present and no insert or delete of it is in flight: what a read begun now would answer, as a
     /// snapshot (it may change at once; begin_read() holds it).
-    [[nodiscard]] bool visible(Key k) const { return !busy_.exists(k) && tracker_->exists(k); }
+    [[nodiscard]] bool visible(Key k) const { return !is_busy(k) && tracker_->exists(k); }
     /// busy(Key{id, 0}) (simple trackers).
     [[nodiscard]] bool busy(std::uint64_t id) const { return busy(Key{id, 0}); }
     /// visible(Key{id, 0}) (simple trackers).
     [[nodiscard]] bool visible(std::uint64_t id) const { return visible(Key{id, 0}); }
     /// Whether no operation is in flight at all. Scans every stripe and the busy bits: for tests and the end of a
     /// run, not for a hot path.
-    [[nodiscard]] bool idle() const noexcept {
+    [[nodiscard]] bool idle() const {
         for (std::size_t i = 0; i < stripes; ++i)
             if (present_[i].load(std::memory_order_acquire) != 0 || absent_[i].load(std::memory_order_acquire) != 0)
                 return false;
-        return busy_.count() == 0;
+        if (table_) return table_->count() == 0;
+        bool none = true;
+        words_.for_each_run(0, (words_.capacity() + 63) / 64, [&](std::uint64_t, const detail::atomic_word* w,
+                                                                  std::size_t n) {
+            for (std::size_t i = 0; i < n && none; ++i) none = w[i].load(std::memory_order_acquire) == 0;
+            return none;
+        });
+        return none;
     }
 
 private:
@@ -282,21 +299,68 @@ private:
         return static_cast<std::uint32_t>(h >> (64 - stripe_bits));
     }
 
+    static constexpr std::uint64_t npos = UINT64_MAX;
+
+    /// The busy bits' initial capacity in the bitmap layouts: the tracker's range, or its initial capacity.
+    static std::uint64_t busy_bits(const PrefixTracker& t) {
+        const std::uint64_t k = t.max_sub_id().value_or(1);
+        return t.max_id() ? *t.max_id() * k : t.config().initial_capacity(); // max_id * k <= 2^63: the tracker checked
+    }
+    /// k's busy bit in the bitmap layouts, or npos for a key outside the tracker's keys.
+    [[nodiscard]] std::uint64_t position(Key k) const noexcept {
+        if (k.id >= limit_) return npos;
+        if (!hierarchical_) return k.id;
+        if (k.sub_id >= stride_ || k.id >= max_supported_id / stride_) return npos;
+        return k.id * stride_ + k.sub_id;
+    }
+    /// Sets k's busy bit: true if it was clear (false: busy, or outside the keys).
+    bool set_busy(Key k) {
+        if (table_) return table_->claim(k);
+        const std::uint64_t p = position(k);
+        if (p == npos) return false;
+        const std::uint64_t m = std::uint64_t{1} << (p & 63);
+        // seq_cst: the exclusive side of the handshake; the stripe load that follows is seq_cst too.
+        return (words_.word_for_write(p >> 6).fetch_or(m, std::memory_order_seq_cst) & m) == 0;
+    }
+    /// Clears k's busy bit (set by this thread's or another's set_busy).
+    void clear_busy(Key k) noexcept {
+        if (table_) {
+            table_->remove(k);
+            return;
+        }
+        const std::uint64_t p = position(k);
+        // Release: whoever loads this bit clear sees the tracker's bit as this operation left it.
+        words_.word(p >> 6)->fetch_and(~(std::uint64_t{1} << (p & 63)), std::memory_order_release);
+    }
+    [[nodiscard]] bool is_busy(Key k) const {
+        if (table_) return table_->exists(k); // acquire
+        const std::uint64_t p = position(k);
+        if (p == npos) return false;
+        const detail::atomic_word* w = words_.word(p >> 6);
+        // seq_cst: the shared side of the handshake (after the seq_cst stripe increment).
+        return w != nullptr && ((w->load(std::memory_order_seq_cst) >> (p & 63)) & 1) != 0;
+    }
+    /// Whether operations are in flight on k's stripe of `counts`: the exclusive side's read of the stripe.
+    [[nodiscard]] bool stripe_busy(Counter* counts, Key k) const noexcept {
+        Counter& c = counts[stripe_of(k)];
+        // Bitmap layouts: a seq_cst load after the seq_cst busy RMW. Table layout: an acq_rel RMW, which reads the
+        // latest count and synchronizes with the increment it follows (see the class comment).
+        return (table_ ? c.fetch_add(0, std::memory_order_acq_rel) : c.load(std::memory_order_seq_cst)) != 0;
+    }
+
     // Exclusive begins: true when k is busy and (insert) claimed / (delete) checked present.
     bool try_insert(Key k) {
-        if (!busy_.claim(k)) return false; // busy, or outside the range
-        // acq_rel RMW: the exclusive side of the handshake with begin_shared (see the class comment); it reads the
-        // latest count, and the release decrements of ended reads happen-before it.
-        if (absent_[stripe_of(k)].fetch_add(0, std::memory_order_acq_rel) != 0 || !tracker_->claim(k)) {
-            busy_.remove(k);
+        if (!set_busy(k)) return false; // busy, or outside the range
+        if (stripe_busy(absent_.get(), k) || !tracker_->claim(k)) {
+            clear_busy(k);
             return false;
         }
         return true;
     }
     bool try_delete(Key k) {
-        if (!busy_.claim(k)) return false;
-        if (present_[stripe_of(k)].fetch_add(0, std::memory_order_acq_rel) != 0 || !tracker_->exists(k)) {
-            busy_.remove(k);
+        if (!set_busy(k)) return false;
+        if (stripe_busy(present_.get(), k) || !tracker_->exists(k)) {
+            clear_busy(k);
             return false;
         }
         return true;
@@ -304,10 +368,10 @@ private:
 
     std::optional<Ticket> begin_shared(Key k, Kind kind) {
         const std::uint32_t s = stripe_of(k);
-        // acq_rel increment, then an acquire load of busy: the shared side of the handshake.
-        present_[s].fetch_add(1, std::memory_order_acq_rel);
-        if (busy_.exists(k)) {
-            present_[s].fetch_sub(1, std::memory_order_release); // pairs with the stripe RMW of try_delete
+        // seq_cst increment, then the load of busy: the shared side of the handshake.
+        present_[s].fetch_add(1, std::memory_order_seq_cst);
+        if (is_busy(k)) {
+            present_[s].fetch_sub(1, std::memory_order_release); // pairs with the stripe read of try_delete
             return std::nullopt;
         }
         if (tracker_->exists(k)) return Ticket(this, k, s, kind, true); // stable until we end: deletes wait for us
@@ -317,10 +381,10 @@ private:
         }
         // A read that will miss: it must hold off inserts, which look at the absent stripes. Count it there first,
         // then check again (an insert may have begun since the first check, or committed).
-        absent_[s].fetch_add(1, std::memory_order_acq_rel);
+        absent_[s].fetch_add(1, std::memory_order_seq_cst);
         present_[s].fetch_sub(1, std::memory_order_release);
-        if (busy_.exists(k) || tracker_->exists(k)) {
-            absent_[s].fetch_sub(1, std::memory_order_release); // pairs with the stripe RMW of try_insert
+        if (is_busy(k) || tracker_->exists(k)) {
+            absent_[s].fetch_sub(1, std::memory_order_release); // pairs with the stripe read of try_insert
             return std::nullopt;
         }
         return Ticket(this, k, s, Kind::Read, false);
@@ -340,11 +404,11 @@ private:
         switch (t.kind_) {
         case Kind::Insert:
             if (!commit) tracker_->remove(t.key_); // before busy clears: nobody sees the key present and idle
-            busy_.remove(t.key_);                  // acq_rel: publishes the tracker's bit to the next begin
+            clear_busy(t.key_);                    // release: publishes the tracker's bit to the next begin
             break;
         case Kind::Delete:
             if (commit) tracker_->remove(t.key_);
-            busy_.remove(t.key_);
+            clear_busy(t.key_);
             break;
         case Kind::Read:
         case Kind::Update:
@@ -355,9 +419,12 @@ private:
     }
 
     PrefixTracker* tracker_;
-    PrefixTracker busy_; // same layout as the tracker: the keys with an insert or delete in flight
-    std::unique_ptr<Counter[]> present_; // shared operations on present keys (reads that hit, updates), per stripe
-    std::unique_ptr<Counter[]> absent_;  // reads of absent keys (that miss), per stripe
+    std::unique_ptr<PrefixTracker> table_; // table layout: the busy keys, as pairs of a tracker of the same config
+    GrowableStorage words_;                // bitmap layouts: the busy bits, laid out as the tracker's bits
+    std::unique_ptr<Counter[]> present_;   // shared operations on present keys (reads that hit, updates), per stripe
+    std::unique_ptr<Counter[]> absent_;    // reads of absent keys (that miss), per stripe
+    std::uint64_t limit_;                  // IDs are below it
+    std::uint64_t stride_;                 // flat layout: max_sub_id (1 otherwise)
     bool hierarchical_;
 };
 
