@@ -6,9 +6,10 @@
 // absent) must agree on existence both ways (EXISTS against PrefixTracker::exists).
 // --shared: one tracker and one Zipf distribution shared by every thread, no partitioning, several pipelined
 // connections per thread (--connections); each command's operation is begun in a keyspace::InFlight when it is
-// sent and committed when its reply arrives, so every reply is still predicted exactly.
+// sent and committed when its reply arrives, so every reply is still predicted exactly. --fields F: the same over
+// hashes of up to F fields (a hierarchical tracker): HGET, HSETNX, HSET, HDEL, and HLEN against sub_count.
 // Usage: redis_load [--host H] [--port P] [--pipeline N] [--flushdb] [--sample-out FILE] [--shared
-//                   [--connections C]] [workload options]
+//                   [--connections C] [--fields F]] [workload options]
 #include "workload.hpp"
 
 #include <keyspace/in_flight.hpp>
@@ -36,7 +37,9 @@ const char* usage_text =
     "                    command is an operation in flight (keyspace::InFlight) until its reply; the mix is\n"
     "                    reads (--read-pct; 1 in 10 of them hit or miss evenly), then inserts of new keys,\n"
     "                    deletes and overwrites in equal parts\n"
-    "  --connections C   with --shared: pipelined connections per thread (default 4)\n";
+    "  --connections C   with --shared: pipelined connections per thread (default 4)\n"
+    "  --fields F        with --shared: hashes (prefix ph:) of up to F fields, a hierarchical tracker; HGET, HSETNX\n"
+    "                    of new fields, HSET overwrites, HDEL; at the end HLEN against sub_count for a sample\n";
 
 struct RedisOptions {
     std::string host = "127.0.0.1";
@@ -46,6 +49,7 @@ struct RedisOptions {
     std::string sample_out;
     bool shared = false;
     std::size_t connections = 4;
+    std::uint64_t fields = 0; // --fields F: --shared over a hierarchical tracker, F fields per hash
 };
 
 redisContext* connect(const RedisOptions& r) {
@@ -158,9 +162,11 @@ private:
 /// reply is checked against the ticket, then commits it.
 class SharedConnection {
 public:
-    SharedConnection(const RedisOptions& r, keyspace::InFlight& ops) : c_(connect(r)), ops_(&ops) {}
+    SharedConnection(const RedisOptions& r, keyspace::InFlight& ops)
+        : c_(connect(r)), hierarchical_(ops.tracker().is_hierarchical()) {}
     SharedConnection(SharedConnection&& o) noexcept
-        : c_(std::exchange(o.c_, nullptr)), ops_(o.ops_), pending_(std::move(o.pending_)), errors_(o.errors_) {}
+        : c_(std::exchange(o.c_, nullptr)), hierarchical_(o.hierarchical_), pending_(std::move(o.pending_)),
+          errors_(o.errors_) {}
     SharedConnection(const SharedConnection&) = delete;
     SharedConnection& operator=(const SharedConnection&) = delete;
     SharedConnection& operator=(SharedConnection&&) = delete;
@@ -172,7 +178,24 @@ public:
     /// key must exist) or DEL.
     void send(keyspace::InFlight::Ticket t) {
         char key[64];
-        const std::size_t len = format_key(key, 0, t.id());
+        const std::size_t len = format_key(key, hash_prefix(), t.id());
+        if (hierarchical_) {
+            char field[32];
+            const auto flen = static_cast<std::size_t>(
+                std::snprintf(field, sizeof field, "f%llu", static_cast<unsigned long long>(t.key().sub_id)));
+            switch (t.kind()) {
+            case keyspace::InFlight::Kind::Read: redisAppendCommand(c_, "HGET %b %b", key, len, field, flen); break;
+            case keyspace::InFlight::Kind::Insert:
+                redisAppendCommand(c_, "HSETNX %b %b %b", key, len, field, flen, key, len);
+                break;
+            case keyspace::InFlight::Kind::Update:
+                redisAppendCommand(c_, "HSET %b %b %b", key, len, field, flen, key, len);
+                break;
+            case keyspace::InFlight::Kind::Delete: redisAppendCommand(c_, "HDEL %b %b", key, len, field, flen); break;
+            }
+            pending_.push_back(std::move(t));
+            return;
+        }
         switch (t.kind()) {
         case keyspace::InFlight::Kind::Read: redisAppendCommand(c_, "GET %b", key, len); break;
         case keyspace::InFlight::Kind::Insert: redisAppendCommand(c_, "SET %b %b NX", key, len, key, len); break;
@@ -194,18 +217,21 @@ public:
         auto* r = static_cast<redisReply*>(raw);
         const bool ok_status = r->type == REDIS_REPLY_STATUS && std::strcmp(r->str, "OK") == 0;
         bool good = false;
+        const auto integer = [r](long long v) { return r->type == REDIS_REPLY_INTEGER && r->integer == v; };
         switch (t.kind()) {
         case keyspace::InFlight::Kind::Read: good = (r->type == REDIS_REPLY_STRING) == t.expect_hit(); break;
-        case keyspace::InFlight::Kind::Insert:
-        case keyspace::InFlight::Kind::Update: good = ok_status; break; // NX / XX answer nil when the key disagreed
-        case keyspace::InFlight::Kind::Delete: good = r->type == REDIS_REPLY_INTEGER && r->integer == 1; break;
+        case keyspace::InFlight::Kind::Insert: good = hierarchical_ ? integer(1) : ok_status; break; // HSETNX: 1 = new
+        case keyspace::InFlight::Kind::Update: good = hierarchical_ ? integer(0) : ok_status; break; // HSET: 0 added
+        case keyspace::InFlight::Kind::Delete: good = integer(1); break;
         }
         if (!good && errors_++ < 5) {
             char key[64];
-            format_key(key, 0, t.id());
+            format_key(key, hash_prefix(), t.id());
             static const char* const names[] = {"SET NX", "DEL", "GET", "SET XX"};
-            std::fprintf(stderr, "redis_load: unexpected reply to %s %s (reply type %d, expected %s)\n",
-                         names[static_cast<int>(t.kind())], key, r->type, t.expect_hit() ? "hit" : "miss");
+            static const char* const hnames[] = {"HSETNX", "HDEL", "HGET", "HSET"};
+            std::fprintf(stderr, "redis_load: unexpected reply to %s %s (field %llu, reply type %d, expected %s)\n",
+                         (hierarchical_ ? hnames : names)[static_cast<int>(t.kind())], key,
+                         static_cast<unsigned long long>(t.key().sub_id), r->type, t.expect_hit() ? "hit" : "miss");
         }
         freeReplyObject(r);
         t.commit(); // the server applied it (NX/XX that answered nil applied nothing, but then errors_ counts it)
@@ -213,8 +239,10 @@ public:
     [[nodiscard]] std::uint64_t errors() const noexcept { return errors_; }
 
 private:
+    [[nodiscard]] std::uint64_t hash_prefix() const noexcept { return hierarchical_ ? 7 : 0; } // ph: or pa:
+
     redisContext* c_;
-    keyspace::InFlight* ops_;
+    bool hierarchical_;
     std::deque<keyspace::InFlight::Ticket> pending_;
     std::uint64_t errors_ = 0;
 };
@@ -263,17 +291,23 @@ SharedResult shared_worker(keyspace::InFlight& ops, const RedisOptions& r, const
 
 /// --shared: load `keys` keys, run the mix from every thread over every key, then compare with the server.
 int run_shared(const workload::Options& o, const RedisOptions& r, redisContext* admin) {
-    const std::uint64_t ids = 2 * o.keys; // room to insert; deletes free more
-    keyspace::PrefixTracker t(keyspace::TrackerConfig::simple(workload::prefix_name(0)).with_max_id(ids));
+    // Keys (simple IDs, or (hash, field) pairs): twice those loaded, room to insert; deletes free more.
+    const bool hier = r.fields != 0;
+    const std::uint64_t ids = hier ? std::max<std::uint64_t>(1, 2 * o.keys / r.fields) : 2 * o.keys;
+    keyspace::PrefixTracker t(hier ? keyspace::TrackerConfig::hierarchical(workload::prefix_name(7))
+                                         .with_max_id(ids)
+                                         .with_max_sub_id(r.fields)
+                                   : keyspace::TrackerConfig::simple(workload::prefix_name(0)).with_max_id(ids));
     keyspace::InFlight ops(t);
-    std::printf("redis_load --shared: %s:%d, %llu keys loaded of %llu IDs, %llu threads x %zu connections "
+    std::printf("redis_load --shared: %s:%d, %llu keys loaded of %llu %s, %llu threads x %zu connections "
                 "(pipeline %zu), %llu ops, %llu%% reads, zipf %.2f over every key\n",
-                r.host.c_str(), r.port, static_cast<unsigned long long>(o.keys), static_cast<unsigned long long>(ids),
+                r.host.c_str(), r.port, static_cast<unsigned long long>(o.keys),
+                static_cast<unsigned long long>(hier ? ids * r.fields : ids), hier ? "(hash, field) pairs" : "IDs",
                 static_cast<unsigned long long>(o.threads), r.connections, r.pipeline,
                 static_cast<unsigned long long>(o.ops), static_cast<unsigned long long>(o.read_pct), o.skew);
     { // load: inserts of the first `keys` IDs, through the same tickets
         SharedConnection c(r, ops);
-        auto load = t.iter().range(0, o.keys).continue_write();
+        auto load = t.iter().limit(o.keys).write(); // the first `keys` keys
         while (auto tk = ops.begin_insert(load)) {
             c.send(std::move(*tk));
             if (c.in_flight() > r.pipeline) c.receive();
@@ -305,9 +339,15 @@ int run_shared(const workload::Options& o, const RedisOptions& r, redisContext* 
                 static_cast<unsigned long long>(sum.misses), static_cast<unsigned long long>(sum.errors));
     bool ok = sum.errors == 0 && ops.idle();
 
+    // Server keys: IDs (simple) or hashes with at least one field (hierarchical).
+    std::uint64_t keys_held = t.count();
+    if (hier) {
+        keys_held = 0;
+        for (std::uint64_t id = 0; id < ids; ++id) keys_held += t.id_exists(id) ? 1 : 0;
+    }
     const long long dbsize = integer_command(admin, "DBSIZE");
-    std::printf("tracker total: %llu\nserver DBSIZE: %lld\n", static_cast<unsigned long long>(t.count()), dbsize);
-    if (dbsize < 0 || static_cast<std::uint64_t>(dbsize) != t.count()) {
+    std::printf("tracker total: %llu\nserver DBSIZE: %lld\n", static_cast<unsigned long long>(keys_held), dbsize);
+    if (dbsize < 0 || static_cast<std::uint64_t>(dbsize) != keys_held) {
         std::printf("MISMATCH: DBSIZE differs from the tracker's count\n");
         ok = false;
     }
@@ -315,16 +355,37 @@ int run_shared(const workload::Options& o, const RedisOptions& r, redisContext* 
     keyspace::Rng rng(o.seed ^ 0xc0ffee);
     std::uint64_t present = 0, disagree = 0;
     constexpr int samples = 2000;
+    const std::uint64_t prefix = hier ? 7 : 0;
     for (int i = 0; i < samples; ++i) {
         const std::uint64_t id = rng.below(ids);
         char key[64];
-        const std::size_t len = format_key(key, 0, id);
-        const bool in_tracker = t.exists(id);
+        const std::size_t len = format_key(key, prefix, id);
+        const bool in_tracker = hier ? t.id_exists(id) : t.exists(id);
         const bool in_server = integer_command(admin, "EXISTS %b", key, len) == 1;
         present += in_tracker ? 1 : 0;
         if (in_tracker != in_server && disagree++ < 5)
             std::printf("MISMATCH: %s: tracker %d, server %d\n", key, in_tracker, in_server);
         if (sample_file) std::fprintf(sample_file, "%s %d\n", key, in_tracker ? 1 : 0);
+        if (hier) { // the hash's length and one of its fields
+            redisReply* hl = command(admin, "HLEN %b", key, len);
+            const long long hlen = hl->type == REDIS_REPLY_INTEGER ? hl->integer : -1;
+            freeReplyObject(hl);
+            if (hlen < 0 || static_cast<std::uint64_t>(hlen) != t.sub_count(id)) {
+                if (disagree++ < 5)
+                    std::printf("MISMATCH: HLEN %s = %lld, sub_count %llu\n", key, hlen,
+                                static_cast<unsigned long long>(t.sub_count(id)));
+            }
+            const std::uint64_t sub = rng.below(r.fields);
+            char field[32];
+            const int flen = std::snprintf(field, sizeof field, "f%llu", static_cast<unsigned long long>(sub));
+            auto* he = static_cast<redisReply*>(redisCommand(admin, "HEXISTS %b %b", key, len, field,
+                                                             static_cast<std::size_t>(flen)));
+            const bool field_in_server = he != nullptr && he->type == REDIS_REPLY_INTEGER && he->integer == 1;
+            if (he != nullptr) freeReplyObject(he);
+            if (field_in_server != t.exists_pair(id, sub) && disagree++ < 5)
+                std::printf("MISMATCH: %s field f%llu: tracker %d, server %d\n", key,
+                            static_cast<unsigned long long>(sub), t.exists_pair(id, sub), field_in_server);
+        }
     }
     if (sample_file) std::fclose(sample_file);
     std::printf("sampled %d IDs (%llu present): %llu disagree\n", samples, static_cast<unsigned long long>(present),
@@ -357,6 +418,10 @@ int main(int argc, char** argv) {
             if (std::strcmp(flag, "--flushdb") == 0) { r.flushdb = true; return 1; }
             if (std::strcmp(flag, "--sample-out") == 0) { r.sample_out = need(); return 2; }
             if (std::strcmp(flag, "--shared") == 0) { r.shared = true; return 1; }
+            if (std::strcmp(flag, "--fields") == 0) {
+                r.fields = workload::parse_uint("redis_load", usage.c_str(), flag, need(), 1, 1024);
+                return 2;
+            }
             if (std::strcmp(flag, "--connections") == 0) {
                 r.connections = workload::parse_uint("redis_load", usage.c_str(), flag, need(), 1, 1024);
                 return 2;
