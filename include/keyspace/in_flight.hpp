@@ -82,8 +82,9 @@ concept KeySource = requires(S& s) {
  *  commit delete removes the key, then clears busy; abort delete clears busy; reads and updates decrement their
  *  stripe (release: pairs with the exclusive side's stripe read, which thus begins after they ended).
  *
- *  **False conflicts.** Stripes are shared by keys with the same hash: an insert or delete of key k also fails while
- *  a conflicting shared operation on another key of k's stripe is in flight — with R such operations in flight, a
+ *  **False conflicts.** A stripe is shared by the keys whose groups hash to the same line and whose low 4 bits
+ *  agree (never by neighbours): an insert or delete of key k also fails while a conflicting shared operation on
+ *  another key of k's stripe is in flight — with R such operations in flight on keys spread over the keyspace, a
  *  probability of about R / 65536 (1.5% with 1000 reads in flight). Inserts conflict only with reads that will miss
  *  (usually rare), deletes with reads that hit and updates. Reads and updates never fail for that reason: only an
  *  insert or delete of the key itself makes them fail. A key that shares its stripe with a hot key read without
@@ -195,12 +196,12 @@ public:
     /// Begins an insert of k (absent, not busy): k is claimed now and becomes visible at commit.
     [[nodiscard]] std::optional<Ticket> begin_insert(Key k) {
         if (!try_insert(k)) return std::nullopt;
-        return Ticket(this, k, stripe_of(k), Kind::Insert, false);
+        return Ticket(this, k, 0, Kind::Insert, false); // exclusive: no stripe
     }
     /// Begins a delete of k (present, not busy): k is invisible from now on, and free for inserts after commit.
     [[nodiscard]] std::optional<Ticket> begin_delete(Key k) {
         if (!try_delete(k)) return std::nullopt;
-        return Ticket(this, k, stripe_of(k), Kind::Delete, true);
+        return Ticket(this, k, 0, Kind::Delete, true);
     }
     /// Begins a read of k (not busy; present or not): expect_hit() is what the server must answer.
     [[nodiscard]] std::optional<Ticket> begin_read(Key k) { return begin_shared(k, Kind::Read); }
@@ -227,7 +228,7 @@ public:
     [[nodiscard]] std::optional<Ticket> begin_insert(WriteIter& w) {
         const auto k = w.next_claiming([this](Key c) { return try_insert(c); });
         if (!k) return std::nullopt;
-        return Ticket(this, *k, stripe_of(*k), Kind::Insert, false);
+        return Ticket(this, *k, 0, Kind::Insert, false); // exclusive: no stripe
     }
     /** Begins a delete of the next key the erase stream reaches that can be deleted now (present, not busy, no
      *  read or update of its stripe in flight); the others are passed over (one pass). The key stays present
@@ -235,7 +236,7 @@ public:
     [[nodiscard]] std::optional<Ticket> begin_delete(EraseIter& e) {
         const auto k = e.next_removing([this](Key c) { return try_delete(c); });
         if (!k) return std::nullopt;
-        return Ticket(this, *k, stripe_of(*k), Kind::Delete, true);
+        return Ticket(this, *k, 0, Kind::Delete, true);
     }
     /// Draws keys from s until a read of one begins (busy keys are drawn again), at most max_draws; std::nullopt
     /// when none could be begun or s had nothing. With a set_only() distribution stream, the reads follow the
