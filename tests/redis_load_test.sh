@@ -3,6 +3,8 @@
 #   - redis_load's own checks (every reply as the tracker predicted, DBSIZE, a sample of IDs both ways);
 #   - independently, through redis-cli: DBSIZE equals the "tracker total" redis_load printed, and every key of the
 #     sample it wrote exists on the server exactly when the tracker held it.
+# With --shared (see examples/CMakeLists.txt) the same checks cover the shared mode: one tracker for every thread,
+# several pipelined connections each, every command an operation in flight.
 # Usage: tests/redis_load_test.sh <path to redis_load> [redis_load options]
 # Exit status 77 (CTest SKIP_RETURN_CODE) when redis-server or redis-cli is not installed.
 set -euo pipefail

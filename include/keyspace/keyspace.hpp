@@ -11,6 +11,7 @@
 #include <keyspace/sampling.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/iterators.hpp>
+#include <keyspace/in_flight.hpp>
 #include <keyspace/shared_region.hpp>
 #include <keyspace/prefix_groups_tracker.hpp>
 #include <keyspace/toolkit.hpp>

@@ -51,10 +51,18 @@ public:
     /// The next key, or std::nullopt (see is_exhausted() and is_endless() for what a nullopt means).
     KEYSPACE_ISA_ABI
     std::optional<Key> next() {
+        return next_removing([t = tracker_](Key k) { return t->remove(k); });
+    }
+    /** next(), with each present key taken by `take(k)` instead of the tracker's remove(k): true if the key is
+     *  yielded, false to pass over it (as over a key another thread removed first). InFlight
+     *  (<keyspace/in_flight.hpp>) takes keys through it: a delete in flight leaves the key present until its
+     *  commit. */
+    template <class Take>
+    KEYSPACE_ISA_ABI std::optional<Key> next_removing(Take&& take) {
         if (left_ == 0 || done_) return finish();
         while (auto p = scanner_.next(thin_.draw())) {
             const Key k = space_.key_at(*p);
-            if (tracker_->remove(k)) {
+            if (take(k)) {
                 --left_;
                 return k;
             }
