@@ -94,12 +94,14 @@ public:
     [[nodiscard]] std::size_t try_begin_erase(const Range& r) noexcept {
         // The lock orders this eraser after the previous one of an overlapping range: it sees that one's removals.
         detail::SpinGuard lock(mutex_);
+        const bool empty = r[0] >= r[1] || r[2] >= r[3]; // holds no key: overlaps nothing
         std::size_t free = no_eraser;
         for (std::size_t i = 0; i < max_erasers; ++i) {
             if (!erase_live_[i]) {
                 if (free == no_eraser) free = i;
                 continue;
             }
+            if (empty) continue;
             const Range& o = erase_ranges_[i];
             const bool ids = r[0] < o[1] && o[0] < r[1], subs = r[2] < o[3] && o[2] < r[3];
             if (ids && subs) return no_eraser;
