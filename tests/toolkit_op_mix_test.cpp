@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -295,4 +296,75 @@ TEST_CASE("OpStream::next lets the claim's std::bad_alloc through instead of ter
     keyspace::PrefixTracker t("o:", 100);
     keyspace::OpStream s(t, keyspace::OpMix::parse("insert:1"), 1);
     CHECK(s.next().id == std::optional<std::uint64_t>(0));
+}
+
+TEST_CASE("OpStream begins its operations in flight: every reply is predicted and the tracker ends equal to the server",
+          "[toolkit][op_mix][in_flight]") {
+    for (const bool hierarchical : {false, true}) {
+        CAPTURE(hierarchical);
+        const auto config = hierarchical
+                                ? keyspace::TrackerConfig::hierarchical("h:").with_max_id(64).with_max_sub_id(8)
+                                : keyspace::TrackerConfig::simple("s:").with_max_id(512);
+        PrefixTracker t(config);
+        std::set<std::pair<std::uint64_t, std::uint64_t>> server; // what a server has applied
+        for (std::uint64_t i = 0; i < 200; ++i) {
+            const keyspace::Key k = hierarchical ? keyspace::Key{i / 8, i % 8} : keyspace::Key{i, 0};
+            t.add(k);
+            server.emplace(k.id, k.sub_id);
+        }
+        keyspace::InFlight ops(t);
+        // Two workers share every key; their commands stay in flight 16 deep and are applied in send order per
+        // worker, the two workers' replies interleaved. 1 in 8 is refused by the "server" (aborted), 1 in 16 dropped.
+        OpStream a(t, OpMix::parse("get:0.3,set:0.1,insert:0.2,delete:0.2,scan:0.1,rmw:0.1"), 1);
+        OpStream b(t, OpMix::parse("get:0.3,set:0.1,insert:0.2,delete:0.2,scan:0.1,rmw:0.1"), 2);
+        std::deque<keyspace::TrackedOperation> pipes[2];
+        keyspace::Rng rng(9);
+        std::uint64_t applied = 0, begun[keyspace::op_count] = {};
+        const auto apply = [&](std::deque<keyspace::TrackedOperation>& pipe) {
+            keyspace::InFlight::Ticket& tk = *pipe.front().ticket;
+            struct PopFront { // the reply is handled: the operation leaves the pipeline (a dropped ticket aborts)
+                std::deque<keyspace::TrackedOperation>& p;
+                ~PopFront() { p.pop_front(); }
+            } pop{pipe};
+            const std::pair<std::uint64_t, std::uint64_t> key{tk.key().id, tk.key().sub_id};
+            const bool present = server.count(key) == 1;
+            switch (tk.kind()) {
+            case keyspace::InFlight::Kind::Read: REQUIRE(present == tk.expect_hit()); break;
+            case keyspace::InFlight::Kind::Update: REQUIRE(present); break;
+            case keyspace::InFlight::Kind::Insert: REQUIRE_FALSE(present); break;
+            case keyspace::InFlight::Kind::Delete: REQUIRE(present); break;
+            }
+            const std::uint64_t r = rng.below(16);
+            if (r == 0) return; // dropped: aborted by the ticket's destructor
+            if (r < 3) {
+                tk.abort();
+                return;
+            }
+            if (tk.kind() == keyspace::InFlight::Kind::Insert) server.insert(key);
+            if (tk.kind() == keyspace::InFlight::Kind::Delete) server.erase(key);
+            tk.commit();
+            ++applied;
+        };
+        for (int i = 0; i < 20000; ++i) {
+            const int w = static_cast<int>(rng.below(2));
+            auto op = (w == 0 ? a : b).next(ops);
+            if (op.ticket) {
+                ++begun[static_cast<std::size_t>(op.op)];
+                REQUIRE((op.scan_length != 0) == (op.op == Op::Scan));
+                pipes[w].push_back(std::move(op));
+            }
+            if (pipes[w].size() > 16) apply(pipes[w]);
+        }
+        for (auto& pipe : pipes)
+            while (!pipe.empty()) apply(pipe);
+        CHECK(ops.idle());
+        CHECK(t.count() == server.size());
+        for (const auto& [id, sub] : server) CHECK(t.exists(keyspace::Key{id, sub}));
+        CHECK(applied > 10000);
+        for (const std::uint64_t n : begun) CHECK(n > 500);
+        // Another tracker's InFlight is refused.
+        PrefixTracker other("o:", 10);
+        keyspace::InFlight wrong(other);
+        CHECK_THROWS_AS(a.next(wrong), std::invalid_argument);
+    }
 }

@@ -9,6 +9,7 @@
 #include <keyspace/detail/errors.hpp>
 #include <keyspace/detail/text.hpp>
 #include <keyspace/detail/random_bits.hpp>
+#include <keyspace/in_flight.hpp>
 #include <keyspace/iterators.hpp>
 #include <keyspace/prefix_tracker.hpp>
 #include <keyspace/sampling/rng.hpp>
@@ -195,6 +196,17 @@ struct Operation {
     }
 };
 
+/// One operation of an OpStream begun in flight (OpStream::next(InFlight&)).
+struct TrackedOperation {
+    /// What to do.
+    Op op = Op::Read;
+    /// The operation in flight; std::nullopt when none could be begun now (nothing available, or every key drawn
+    /// was busy). End it when the reply arrives: commit() if the server applied it, abort() (or drop it) if not.
+    std::optional<InFlight::Ticket> ticket;
+    /// Scan: how many keys to read in key order from the ticket's key (1 to OpStream::max_scan_length()); else 0.
+    std::uint64_t scan_length = 0;
+};
+
 /** Draws operations from an OpMix and routes each to the stream that serves it. Every worker's stream routes alike
  *  (none is privileged), simple and hierarchical trackers alike:
  *  - Read, Overwrite, Scan and ReadModifyWrite: a key drawn from `existing` (a random() stream over the keys; by
@@ -257,6 +269,37 @@ public:
         }
         }
         if (k) out.id = k->id, out.sub_id = k->sub_id;
+        return out;
+    }
+
+    /** The next operation, begun through `ops` (an InFlight over this stream's tracker), for workers that share
+     *  keys with pipelined commands: the key is chosen by the same routing as next(), and the ticket says what the
+     *  server must answer.
+     *  - Read and Scan begin a read (expect_hit(): hit or miss; a scan's ticket covers its first key only, the keys
+     *    after it are read as the server has them);
+     *  - Overwrite and ReadModifyWrite begin an update of an existing key;
+     *  - Insert begins an insert from the insert stream (the key is claimed, visible at commit);
+     *  - Delete begins a delete of a key drawn from the delete stream (invisible from now, free at commit).
+     *  Busy keys are drawn again (up to InFlight::max_draws). Throws what the streams throw (std::bad_alloc when a
+     *  claim grows the tracker), and std::invalid_argument if `ops` serves another tracker. */
+    KEYSPACE_ISA_ABI
+    TrackedOperation next(InFlight& ops) {
+        if (&ops.tracker() != tracker_)
+            detail::fail_invalid_argument({"OpStream::next: the InFlight serves tracker '", ops.tracker().prefix(),
+                                           "', not this stream's '", tracker_->prefix(), "'"});
+        const Op op = mix_.choose(rng_);
+        TrackedOperation out{op, std::nullopt, 0};
+        switch (op) {
+        case Op::Read: out.ticket = ops.begin_read(existing_); break;
+        case Op::Scan:
+            out.ticket = ops.begin_read(existing_);
+            if (out.ticket) out.scan_length = 1 + rng_.below(max_scan_length_);
+            break;
+        case Op::Overwrite:
+        case Op::ReadModifyWrite: out.ticket = ops.begin_update(existing_); break;
+        case Op::Insert: out.ticket = ops.begin_insert(inserts_); break;
+        case Op::Delete: out.ticket = ops.begin_delete(deletes_ ? *deletes_ : existing_); break;
+        }
         return out;
     }
 
