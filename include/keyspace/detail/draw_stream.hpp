@@ -16,6 +16,7 @@
 #include <cstdint>   // for std::uint64_t
 #include <limits>    // for std::numeric_limits
 #include <optional>  // for std::optional
+#include <variant>   // for std::holds_alternative
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
@@ -32,44 +33,85 @@ namespace detail {
 class DrawStream {
 public:
     DrawStream(const Space& s, const AccessDistribution& d, std::uint64_t seed)
-        : space_(s), recency_(d.is_recency()), rng_(mix_seed(seed, 5)) {
+        : space_(s), recency_(d.is_recency()), linear_(s.linear()), base_(s.base()), rng_(mix_seed(seed, 5)) {
         if (recency_) {
             find_newest();
             sampler_ = d.make_sampler(newest_ + 1, mix_seed(seed, 4));
         } else {
             sampler_ = d.make_sampler(s.size(), mix_seed(seed, 4));
+            uniform_ = std::holds_alternative<UniformDistribution>(sampler_.distribution());
+            n_ = s.size();
+            if (uniform_)
+                for (auto& q : ahead_) q = draw_ahead();
         }
     }
 
     /// One position, whatever its state.
     KEYSPACE_ISA_ABI
-    std::uint64_t draw() {
-        if (!recency_) return sampler_(rng_);
-        follow_newest();
-        return newest_ - sampler_(rng_);
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw() {
+        if (uniform_) [[likely]] { // the sampler's own draws, in order, drawn `lookahead` ahead of use
+            const std::uint64_t p = ahead_[head_];
+            ahead_[head_] = draw_ahead();
+            head_ = (head_ + 1) % lookahead;
+            return p;
+        }
+        return draw_sampled();
     }
     /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
     /// drawn position (wrapping to the start), unless scan is false (the caller has its own fallback). nullopt when
     /// no position matches now: a later call finds keys changed since. After a scan that found nothing, calls
     /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
+    /// The first draw and its test are inline; the rest is out of line.
     KEYSPACE_ISA_ABI
-    std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
+    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
         if (f == Filter::All) return draw();
         const bool want = f == Filter::SetOnly;
-        std::uint64_t p = draw();
-        if (space_.tracker->exists(space_.key_at(p)) == want) [[likely]] // one bit test
+        const std::uint64_t p = draw();
+        if (is_set(p) == want) [[likely]] // one bit test
             return p;
+        return draw_after_miss(f, scan, p);
+    }
+
+private:
+    // Uniform positions are drawn this many ahead of use and their words prefetched when drawn: the draws do not
+    // depend on the bits, so the sequence is the sampler's own; the bit is tested when the position is used. Random
+    // probes of a large bitmap then overlap their cache misses instead of paying one after another.
+    static constexpr unsigned lookahead = 16;
+
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw_ahead() noexcept {
+        const std::uint64_t q = detail::uniform_below(rng_, n_);
+        if (linear_) space_.bits().prefetch(base_ + q);
+        return q;
+    }
+
+    // Whether position p is set: one bit test of the tracker's bitmap when the space is linear.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool is_set(std::uint64_t p) const noexcept {
+        if (linear_) [[likely]]
+            return space_.bits().test(base_ + p);
+        return space_.tracker->exists(space_.key_at(p));
+    }
+
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE std::uint64_t draw_sampled() {
+        if (!recency_) return sampler_(rng_);
+        follow_newest();
+        return newest_ - sampler_(rng_);
+    }
+
+    // draw(f) after its first draw, p, missed.
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_after_miss(Filter f, bool scan, std::uint64_t p) {
+        const bool want = f == Filter::SetOnly;
         if (quiet_[want ? 0 : 1].quiet(*space_.tracker)) [[unlikely]] // nothing matched at the last scan
             return std::nullopt;
         for (int miss = 1; miss < 64; ++miss) {
             p = draw();
-            if (space_.tracker->exists(space_.key_at(p)) == want) return p;
+            if (is_set(p) == want) return p;
         }
         if (!scan) return std::nullopt;
         return fallback(f, p);
     }
 
-private:
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
 
     KEYSPACE_ISA_ABI
@@ -119,7 +161,12 @@ private:
 
     Space space_;
     bool recency_;
+    bool linear_;         // positions are bits base_ + p of the tracker's bitmap
+    bool uniform_ = false; // a uniform sampler over n_ positions: draw() draws it inline (the same values)
     bool any_ = false;
+    std::uint64_t base_, n_ = 0;
+    std::uint64_t ahead_[lookahead] = {}; // uniform: the next positions, ahead_[head_] first
+    unsigned head_ = 0;
     Rng rng_;
     Sampler sampler_;
     std::uint64_t newest_ = 0;
