@@ -45,8 +45,7 @@ public:
             sampler_ = d.make_sampler(s.size(), mix_seed(seed, 4));
             uniform_ = std::holds_alternative<UniformDistribution>(sampler_.distribution());
             n_ = s.size();
-            if (uniform_ && linear_ && s.size() != 0) words_ = contiguous_words(s);
-            blocks_ = words_ != nullptr;
+            blocks_ = uniform_ && linear_ && n_ != 0 && find_contiguous_words();
             if (blocks_)
                 for (auto& b : ahead_) refill(b);
         }
@@ -92,7 +91,7 @@ private:
         // Locals: each acquire load would otherwise make the compiler reload the members.
         std::uint64_t* b = ahead_[head_];
         const atomic_word* words = words_;
-        const std::uint64_t base = base_;
+        const std::uint64_t base = run_base_;
         unsigned hit = 0;
         for (unsigned j = 0; j < width; ++j) {
             const std::uint64_t x = base + b[j];
@@ -108,7 +107,7 @@ private:
     }
     KEYSPACE_ALWAYS_INLINE void refill(std::uint64_t* b) noexcept {
         const atomic_word* words = words_;
-        const std::uint64_t base = base_, n = n_;
+        const std::uint64_t base = run_base_, n = n_;
         WyRand g = rng_;
         for (unsigned j = 0; j < width; ++j) {
             b[j] = detail::uniform_below(g, n);
@@ -118,16 +117,17 @@ private:
         }
         rng_ = g;
     }
-    // The words of a linear space when one committed run holds them all (a sized bitmap's contiguous segment, or
-    // a fixed one): memory that never moves and is never released while the tracker lives. nullptr otherwise.
-    [[nodiscard]] static const atomic_word* contiguous_words(const Space& s) noexcept {
-        const std::uint64_t wb = s.base() >> 6, we = ((s.base() + s.size() - 1) >> 6) + 1;
-        const atomic_word* found = nullptr;
-        s.bits().storage().for_each_run(wb, we, [&](std::uint64_t w0, const atomic_word* p, std::size_t n) {
-            if (w0 == wb && n == we - wb) found = p - wb;
+    // Finds the words of a linear space when one committed run holds them all (a sized bitmap's contiguous
+    // segment, or a fixed one: memory that never moves and is never released while the tracker lives): words_ is
+    // then the space's first word and position p is bit run_base_ + p from it. False otherwise.
+    bool find_contiguous_words() noexcept {
+        const std::uint64_t wb = base_ >> 6, we = ((base_ + n_ - 1) >> 6) + 1;
+        space_.bits().storage().for_each_run(wb, we, [&](std::uint64_t w0, const atomic_word* p, std::size_t n) {
+            if (w0 == wb && n == we - wb) words_ = p;
             return false;
         });
-        return found;
+        run_base_ = base_ & 63;
+        return words_ != nullptr;
     }
 
     // Whether position p is set: one bit test of the tracker's bitmap when the space is linear.
@@ -219,7 +219,8 @@ private:
     bool any_ = false;
     std::uint64_t base_, n_ = 0;
     bool blocks_ = false;                    // uniform over a linear space: draw(f) probes blocks of words_
-    const atomic_word* words_ = nullptr;     // blocks_: word 0 of the tracker's bitmap (see contiguous_words)
+    const atomic_word* words_ = nullptr;     // blocks_: the space's first word (see find_contiguous_words)
+    std::uint64_t run_base_ = 0;             // blocks_: position p is bit run_base_ + p from words_
     std::uint64_t ahead_[depth][width] = {}; // the next blocks, ahead_[head_] first
     unsigned head_ = 0;
     std::uint64_t last_probe_ = 0;           // the last position of the last block probed
