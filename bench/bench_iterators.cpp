@@ -65,6 +65,30 @@ void sequential_set(benchmark::State& st, int percent) {
     per_key(st, p.ones);
 }
 
+/// The same walk pulled with next() instead of range-for.
+void sequential_set_next(benchmark::State& st, int percent) {
+    auto& p = population(percent);
+    u64 n = 0;
+    for (auto _ : st) {
+        n = 0;
+        auto it = p.tracker->iter().set_only().sequential();
+        while (auto k = it.next()) n += k->id;
+        benchmark::DoNotOptimize(n);
+    }
+    per_key(st, p.ones);
+}
+
+/// The same bits through AtomicBitmap::for_each_set (the push walk the pull iterator is measured against).
+void for_each_set(benchmark::State& st, int percent) {
+    auto& p = population(percent);
+    for (auto _ : st) {
+        u64 n = 0;
+        p.tracker->bits().for_each_set(0, range_ids, [&](u64 id) { n += id; });
+        benchmark::DoNotOptimize(n);
+    }
+    per_key(st, p.ones);
+}
+
 void baseline_tzcnt(benchmark::State& st, int percent) {
     auto& p = population(percent);
     for (auto _ : st) {
@@ -115,6 +139,28 @@ void endless_stream(benchmark::State& st, int percent, Configure configure) {
 
 void mixed_stream(benchmark::State& st, int percent) {
     endless_stream(st, percent, [](auto b) { return b.mixed_ratio(0.9); });
+}
+void mixed_stream_half(benchmark::State& st, int percent) {
+    endless_stream(st, percent, [](auto b) { return b.mixed_ratio(0.5); });
+}
+
+/// Already-set claim on a tracker: claim() of a present ID (every ID of [0, 2^20) is present; checked: every claim
+/// returned false), beside exists() of the same IDs, random order.
+void tracker_present(benchmark::State& st, bool claim) {
+    constexpr u64 ids = 1u << 20;
+    static keyspace::PrefixTracker& t = [] () -> keyspace::PrefixTracker& {
+        static keyspace::PrefixTracker full("full:", ids);
+        full.add_range(0, ids);
+        return full;
+    }();
+    u64 x = 1, hits = 0;
+    for (auto _ : st) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const u64 id = (x >> 40) & (ids - 1);
+        hits += claim ? (t.claim(id) ? 0 : 1) : (t.exists(id) ? 1 : 0);
+    }
+    if (hits != static_cast<u64>(st.iterations())) st.SkipWithError("an ID was absent");
+    per_key(st, 1);
 }
 
 /// random() with a distribution over the 10^8-ID range at `percent` density, set keys only: one draw per
@@ -231,10 +277,12 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
     for (int percent : {1, 50, 99}) {
         const std::string d = std::to_string(percent) + "pct";
         benchmark::RegisterBenchmark(("iter/sequential_set/" + d).c_str(), sequential_set, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/sequential_set_next/" + d).c_str(), sequential_set_next, percent)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("iter/base_for_each_set/" + d).c_str(), for_each_set, percent)->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark(("iter/base_tzcnt_walk/" + d).c_str(), baseline_tzcnt, percent)->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark(("iter/random_set/" + d).c_str(), random_set, percent)->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark(("iter/random_unset_1M/" + d).c_str(), random_unset_limited, percent)->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9/" + d).c_str(), mixed_stream, percent);
+        if (percent != 50) benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9/" + d).c_str(), mixed_stream, percent);
     }
     for (int percent : {5, 50}) {
         const std::string d = std::to_string(percent) + "pct";
@@ -248,6 +296,11 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
         benchmark::RegisterBenchmark(("iter/hotspot_0.2_0.8_stream/" + d).c_str(), distribution_stream, percent,
                                      AccessDistribution::hotspot(0.2, 0.8));
     }
+    for (int percent : {10, 50, 90}) {
+        const std::string d = std::to_string(percent) + "pct";
+        benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9/" + d).c_str(), mixed_stream, percent);
+        benchmark::RegisterBenchmark(("iter/mixed_ratio_0.5/" + d).c_str(), mixed_stream_half, percent);
+    }
     benchmark::RegisterBenchmark("iter/claim_zipf_0.99/1thread", claim_zipf)->Unit(benchmark::kMillisecond);
     for (int percent : {5}) {
         const std::string d = std::to_string(percent) + "pct";
@@ -260,6 +313,8 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
         benchmark::RegisterBenchmark(("iter/claim/slice_write" + t).c_str(), claim, false, threads)->UseRealTime();
         benchmark::RegisterBenchmark(("tracker/remove_add" + t).c_str(), remove_add, threads)->UseRealTime();
     }
+    benchmark::RegisterBenchmark("tracker/claim_present/random/1M", tracker_present, true);
+    benchmark::RegisterBenchmark("tracker/base_exists/random/1M", tracker_present, false);
     for (bool flat : {true, false}) {
         const std::string m = flat ? "flat" : "table";
         benchmark::RegisterBenchmark(("pairs/exists_pair/" + m).c_str(), pairs, flat, true, false);

@@ -1,7 +1,8 @@
 // Samplers: ns per draw of every distribution at n = 10^6 and 10^12, beside the baseline of
 // std::uniform_int_distribution on std::mt19937_64 in the same run; set-up time at n = 10^12 (with YCSB's O(n) ζ(n)
 // at 10^6 for contrast); Permutation::at and inverse. Draws come 256 to an iteration from one keyspace::Rng; the
-// counter ns_per_sample is the wall time per draw (throughput: independent draws overlap in the pipeline).
+// counter ns_per_sample is the wall time per draw (throughput: independent draws overlap in the pipeline). Raw
+// generator cost: the draw engine's wyrand beside Rng.
 #include <keyspace/sampling.hpp>
 
 #include <benchmark/benchmark.h>
@@ -28,6 +29,21 @@ void draws(benchmark::State& st, D d) {
     u64 sink = 0;
     for (auto _ : st) {
         for (int i = 0; i < batch; ++i) sink += d(g);
+        benchmark::DoNotOptimize(sink);
+    }
+    per_sample(st, batch);
+}
+
+/// Raw generator cost: 64-bit outputs, or bounded draws (uniform_below, n = 10^6), of G.
+template <class G>
+void raw(benchmark::State& st, bool bounded) {
+    G g(12345);
+    u64 sink = 0;
+    for (auto _ : st) {
+        if (bounded)
+            for (int i = 0; i < batch; ++i) sink += keyspace::detail::uniform_below(g, 1'000'000);
+        else
+            for (int i = 0; i < batch; ++i) sink += g();
         benchmark::DoNotOptimize(sink);
     }
     per_sample(st, batch);
@@ -130,6 +146,13 @@ std::string size_name(u64 n) { return n == 1'000'000 ? "1e6" : n == 1'000'000'00
               [](u64 n, double s, double) { return AccessDistribution::zipfian(s).make_sampler(n); });
     benchmark::RegisterBenchmark("sampling/setup/base_gray_zeta/1e6", base_gray_zeta, u64{1'000'000})
         ->Unit(benchmark::kMillisecond);
+
+    // The draw engine's generator (wyrand) beside Rng (xoshiro256**), the public generator it replaced there.
+    for (const bool bounded : {false, true}) {
+        const std::string what = bounded ? "below_1e6" : "u64";
+        benchmark::RegisterBenchmark(("sampling/raw/wyrand_" + what).c_str(), raw<keyspace::detail::WyRand>, bounded);
+        benchmark::RegisterBenchmark(("sampling/raw/base_rng_" + what).c_str(), raw<keyspace::Rng>, bounded);
+    }
 
     for (const u64 n : {1'000'000ull, 1'000'000'000'000ull}) {
         const std::string s = size_name(n);

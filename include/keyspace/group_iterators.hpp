@@ -457,6 +457,7 @@ public:
 
     /// Removes and yields present keys, horizontally; std::nullopt while another erase iterator of any of the
     /// trackers lives (nothing is held then). distribution() throws std::invalid_argument.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<GroupEraseIter> erase() const {
         no_distribution("erase()");
         std::vector<EraseIter> erasers;

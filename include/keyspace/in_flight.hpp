@@ -302,7 +302,7 @@ public:
                 return false;
         if (table_) return table_->count() == 0;
         bool none = true;
-        words_.for_each_run(0, (words_.capacity() + 63) / 64, [&](std::uint64_t, const detail::atomic_word* w,
+        words_.for_each_run(0, (words_.capacity() + 63) / 64, [&](std::uint64_t, const BitmapWord* w,
                                                                   std::size_t n) {
             for (std::size_t i = 0; i < n && none; ++i) none = w[i].load(std::memory_order_acquire) == 0;
             return none;
@@ -376,7 +376,7 @@ private:
         if (table_) return table_->exists(k); // acquire
         const std::uint64_t p = position(k);
         if (p == npos) return false;
-        const detail::atomic_word* w = words_.word(p >> 6);
+        const BitmapWord* w = words_.word(p >> 6);
         // seq_cst: the shared side of the handshake (after the seq_cst stripe increment).
         return w != nullptr && ((w->load(std::memory_order_seq_cst) >> (p & 63)) & 1) != 0;
     }

@@ -133,13 +133,13 @@ public:
         return valid_id(id) && removed(bits_.clear(id));
     }
     /// Claims id atomically: true if it was absent and this call added it (a test-and-set).
-    bool claim(std::uint64_t id) {
+    KEYSPACE_ALWAYS_INLINE bool claim(std::uint64_t id) {
         require_simple("claim");
         return valid_id(id) && bits_.test_and_set(id);
     }
     /// Whether id is present (for a hierarchical tracker: whether it has any sub-ID, like id_exists).
     KEYSPACE_ISA_ABI
-    [[nodiscard]] bool exists(std::uint64_t id) const noexcept {
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool exists(std::uint64_t id) const noexcept {
         if (is_hierarchical()) return id_exists(id);
         return valid_id(id) && bits_.test(id);
     }
@@ -323,14 +323,14 @@ private:
 
     [[nodiscard]] std::uint64_t stride() const noexcept { return config_.max_sub_id().value_or(1); }
     [[nodiscard]] std::uint64_t id_limit() const noexcept { return config_.max_id().value_or(max_supported_id); }
-    [[nodiscard]] bool valid_id(std::uint64_t id) const noexcept { return id < id_limit(); }
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool valid_id(std::uint64_t id) const noexcept { return id < id_limit(); }
     [[nodiscard]] bool valid_pair(std::uint64_t id, std::uint64_t sub) const noexcept {
         if (!valid_id(id)) return false;
         if (pairs_) return id < detail::max_table_id && sub < detail::max_table_sub_id;
         const std::uint64_t k = stride();
         return sub < k && id < max_supported_id / k;
     }
-    void require_simple(const char* fn) const {
+    KEYSPACE_ALWAYS_INLINE void require_simple(const char* fn) const {
         if (is_hierarchical()) [[unlikely]]
             throw_mode(fn, "a simple");
     }

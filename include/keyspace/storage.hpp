@@ -59,14 +59,18 @@ public:
         return false;
     }
     /// Word w, or nullptr beyond the capacity.
-    [[nodiscard]] BitmapWord* word(std::uint64_t w) const noexcept { return w < words_ ? data_ + w : nullptr; }
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord* word(std::uint64_t w) const noexcept {
+        return w < words_ ? data_ + w : nullptr;
+    }
     /// Bit i as one acquire load; false beyond the capacity.
-    [[nodiscard]] bool test_bit(std::uint64_t i) const noexcept {
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool test_bit(std::uint64_t i) const noexcept {
         const std::uint64_t w = i >> 6;
-        return w < words_ && ((data_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+        if (w < words_) [[likely]] // the in-range load as the fall-through path
+            return ((data_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+        return false;
     }
     /// Word w for a write; std::length_error beyond the capacity.
-    [[nodiscard]] BitmapWord& word_for_write(std::uint64_t w) const {
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write(std::uint64_t w) const {
         if (w >= words_) [[unlikely]]
             detail::throw_beyond_fixed_capacity(w * detail::word_bits, capacity());
         return data_[w];

@@ -4,18 +4,23 @@
 #pragma once
 
 #include <keyspace/config.hpp>
+#include <keyspace/detail/atomic_word.hpp>
 #include <keyspace/detail/isa.hpp>
+#include <keyspace/detail/random_bits.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/detail/scanner.hpp>
 #include <keyspace/sampling/access_distribution.hpp>
 #include <keyspace/sampling/rng.hpp>
 
 #include <algorithm> // for std::min
-#include <bit>       // for std::countl_zero
+#include <atomic>    // for std::memory_order
+#include <bit>       // for std::countl_zero, std::countr_zero
+#include <cstddef>   // for std::size_t
 #include <cmath>     // for std::log, std::log1p, std::floor
 #include <cstdint>   // for std::uint64_t
 #include <limits>    // for std::numeric_limits
 #include <optional>  // for std::optional
+#include <variant>   // for std::holds_alternative
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
@@ -33,44 +38,135 @@ class DrawStream {
 public:
     KEYSPACE_ISA_ABI
     DrawStream(const Space& s, const AccessDistribution& d, std::uint64_t seed)
-        : space_(s), recency_(d.is_recency()), rng_(mix_seed(seed, 5)) {
+        : space_(s), recency_(d.is_recency()), linear_(s.linear()), base_(s.base()), rng_(mix_seed(seed, 5)) {
         if (recency_) {
             find_newest();
             sampler_ = d.make_sampler(newest_ + 1, mix_seed(seed, 4));
         } else {
             sampler_ = d.make_sampler(s.size(), mix_seed(seed, 4));
+            uniform_ = std::holds_alternative<UniformDistribution>(sampler_.distribution());
+            n_ = s.size();
+            blocks_ = uniform_ && linear_ && n_ != 0 && find_contiguous_words();
+            if (blocks_)
+                for (auto& b : ahead_) refill(b);
         }
     }
 
     /// One position, whatever its state.
     KEYSPACE_ISA_ABI
-    std::uint64_t draw() {
-        if (!recency_) return sampler_(rng_);
-        follow_newest();
-        return newest_ - sampler_(rng_);
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw() {
+        if (uniform_) [[likely]] // the sampler's own draw, without the visit over its variant
+            return detail::uniform_below(rng_, n_);
+        return draw_sampled();
     }
     /// One position matching f: drawn again on a miss; after 64 consecutive misses, the first match after the last
     /// drawn position (wrapping to the start), unless scan is false (the caller has its own fallback). nullopt when
     /// no position matches now: a later call finds keys changed since. After a scan that found nothing, calls
     /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
+    /// Uniform draws over a linear space are probed `width` at a time (see probe()); the misses are out of line.
     KEYSPACE_ISA_ABI
-    std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
+    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
         if (f == Filter::All) return draw();
         const bool want = f == Filter::SetOnly;
-        std::uint64_t p = draw();
-        if (space_.tracker->exists(space_.key_at(p)) == want) [[likely]] // one bit test
+        if (blocks_) [[likely]] {
+            if (const auto p = probe(want)) [[likely]]
+                return p;
+            return draw_after_miss(f, scan, last_probe_, width);
+        }
+        const std::uint64_t p = draw();
+        if (is_set(p) == want) [[likely]] // one bit test
             return p;
+        return draw_after_miss(f, scan, p, 1);
+    }
+
+private:
+    // Uniform draws over a linear space come in blocks of `width` positions, drawn `depth` blocks ahead of use with
+    // their words prefetched, so that random probes of a large bitmap overlap their cache misses; the bits are
+    // tested when a block is used, so a key's state is read as late as before. A block is tested whole,
+    // branch-free, and its first match taken: the first success of a sequence of independent uniform draws, i.e.
+    // a uniform match exactly as one draw at a time gives (the block's later draws are dropped, unseen by the
+    // output). A block without a match counts `width` misses.
+    static constexpr unsigned width = 4, depth = 8;
+
+    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> probe(bool want) noexcept {
+        // Locals: each acquire load would otherwise make the compiler reload the members.
+        std::uint64_t* b = ahead_[head_];
+        const atomic_word* words = words_;
+        const std::uint64_t base = run_base_;
+        unsigned hit = 0;
+        for (unsigned j = 0; j < width; ++j) {
+            const std::uint64_t x = base + b[j];
+            // Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before setting it.
+            const bool set = ((words[x >> 6].load(std::memory_order_acquire) >> (x & 63)) & 1) != 0;
+            hit |= static_cast<unsigned>(set == want) << j;
+        }
+        const std::uint64_t first = b[std::countr_zero(hit | (1u << (width - 1)))];
+        last_probe_ = b[width - 1];
+        refill(b);
+        head_ = (head_ + 1) % depth;
+        return hit != 0 ? std::optional<std::uint64_t>(first) : std::nullopt;
+    }
+    KEYSPACE_ALWAYS_INLINE void refill(std::uint64_t* b) noexcept {
+        const atomic_word* words = words_;
+        const std::uint64_t base = run_base_, n = n_;
+        WyRand g = rng_;
+        for (unsigned j = 0; j < width; ++j) {
+            b[j] = detail::uniform_below(g, n);
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(words + ((base + b[j]) >> 6));
+#endif
+        }
+        rng_ = g;
+    }
+    // Finds the words of a linear space when one committed run holds them all (a sized bitmap's contiguous
+    // segment, or a fixed one: memory that never moves and is never released while the tracker lives): words_ is
+    // then the space's first word and position p is bit run_base_ + p from it. False otherwise.
+    bool find_contiguous_words() noexcept {
+        const std::uint64_t wb = base_ >> 6, we = ((base_ + n_ - 1) >> 6) + 1;
+        space_.bits().storage().for_each_run(wb, we, [&](std::uint64_t w0, const atomic_word* p, std::size_t n) {
+            if (w0 == wb && n == we - wb) words_ = p;
+            return false;
+        });
+        run_base_ = base_ & 63;
+        return words_ != nullptr;
+    }
+
+    // Whether position p is set: one bit test of the tracker's bitmap when the space is linear.
+    KEYSPACE_ISA_ABI
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool is_set(std::uint64_t p) const noexcept {
+        if (linear_) [[likely]]
+            return space_.bits().test(base_ + p);
+        return space_.tracker->exists(space_.key_at(p));
+    }
+
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE std::uint64_t draw_sampled() {
+        if (!recency_) return sampler_(rng_);
+        follow_newest();
+        return newest_ - sampler_(rng_);
+    }
+
+    // draw(f) after its first `misses` draws missed, the last of them at p.
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_after_miss(Filter f, bool scan, std::uint64_t p, unsigned misses) {
+        const bool want = f == Filter::SetOnly;
         if (quiet_[want ? 0 : 1].quiet(*space_.tracker)) [[unlikely]] // nothing matched at the last scan
             return std::nullopt;
-        for (int miss = 1; miss < 64; ++miss) {
-            p = draw();
-            if (space_.tracker->exists(space_.key_at(p)) == want) return p;
+        for (unsigned miss = misses; miss < 64;) {
+            if (blocks_) {
+                if (const auto q = probe(want)) return q;
+                p = last_probe_;
+                miss += width;
+            } else {
+                p = draw();
+                if (is_set(p) == want) return p;
+                ++miss;
+            }
         }
         if (!scan) return std::nullopt;
         return fallback(f, p);
     }
 
-private:
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
 
     KEYSPACE_ISA_ABI
@@ -120,8 +216,17 @@ private:
 
     Space space_;
     bool recency_;
+    bool linear_;         // positions are bits base_ + p of the tracker's bitmap
+    bool uniform_ = false; // a uniform sampler over n_ positions: draw() draws it inline (the same values)
     bool any_ = false;
-    Rng rng_;
+    std::uint64_t base_, n_ = 0;
+    bool blocks_ = false;                    // uniform over a linear space: draw(f) probes blocks of words_
+    const atomic_word* words_ = nullptr;     // blocks_: the space's first word (see find_contiguous_words)
+    std::uint64_t run_base_ = 0;             // blocks_: position p is bit run_base_ + p from words_
+    std::uint64_t ahead_[depth][width] = {}; // the next blocks, ahead_[head_] first
+    unsigned head_ = 0;
+    std::uint64_t last_probe_ = 0;           // the last position of the last block probed
+    WyRand rng_; // the engine's own generator (detail/random_bits.hpp): several draws go into one key
     Sampler sampler_;
     std::uint64_t newest_ = 0;
     std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;

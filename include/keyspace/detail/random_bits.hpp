@@ -22,7 +22,7 @@ concept random_bit_generator = std::invocable<G&> && std::unsigned_integral<std:
 };
 
 /// The full 128-bit product a * b as (hi, lo).
-constexpr void mul_64x64(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, std::uint64_t& lo) noexcept {
+KEYSPACE_ALWAYS_INLINE constexpr void mul_64x64(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, std::uint64_t& lo) noexcept {
 #if defined(__SIZEOF_INT128__)
     __extension__ using u128 = unsigned __int128; // __extension__: no -Wpedantic warning for the GNU type
     const u128 p = static_cast<u128>(a) * b;
@@ -41,7 +41,7 @@ constexpr void mul_64x64(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, st
 /// range (std::mt19937: 2^32) is called ceil(64 / bits) times; any other range (std::minstd_rand) is cut down to its
 /// largest power of two by rejection first, so the result is exactly uniform for every generator.
 template <random_bit_generator G>
-constexpr std::uint64_t bits64(G& g) {
+KEYSPACE_ALWAYS_INLINE constexpr std::uint64_t bits64(G& g) {
     constexpr std::uint64_t lo = G::min();
     constexpr std::uint64_t span = static_cast<std::uint64_t>(G::max()) - lo; // range - 1
     if constexpr (lo == 0 && span == ~0ull) {
@@ -63,14 +63,14 @@ constexpr std::uint64_t bits64(G& g) {
 
 /// Uniform double in [0, 1) with 53 random bits (every multiple of 2^-53).
 template <random_bit_generator G>
-constexpr double uniform01(G& g) {
+KEYSPACE_ALWAYS_INLINE constexpr double uniform01(G& g) {
     return static_cast<double>(bits64(g) >> 11) * 0x1.0p-53;
 }
 
 /// Uniform in [0, n), n >= 1, exactly (Lemire's multiply-shift with rejection: the high word of x * n for a 64-bit
 /// x, redrawn when the low word falls below 2^64 mod n; one multiply and no division on almost every call).
 template <random_bit_generator G>
-constexpr std::uint64_t uniform_below(G& g, std::uint64_t n) {
+KEYSPACE_ALWAYS_INLINE constexpr std::uint64_t uniform_below(G& g, std::uint64_t n) {
     std::uint64_t hi, lo;
     mul_64x64(bits64(g), n, hi, lo);
     if (lo < n) [[unlikely]] {
@@ -79,6 +79,27 @@ constexpr std::uint64_t uniform_below(G& g, std::uint64_t n) {
     }
     return hi;
 }
+
+/** wyrand (Wang Yi, 2019; the generator of wyhash): a 64-bit Weyl sequence finished by one 64x64 -> 128-bit
+ *  multiply-fold. Period 2^64, 8 bytes of state; passes BigCrush and PractRand to many terabytes. About half the
+ *  cost of xoshiro256** here (one multiply, no state shuffle): the internal generator of the draw engine, where
+ *  several draws go into one key. Not Rng: Rng's documented xoshiro256** sequence is what users rely on. */
+class WyRand {
+public:
+    using result_type = std::uint64_t;
+    explicit constexpr WyRand(std::uint64_t seed) noexcept : s_(seed) {}
+    [[nodiscard]] static constexpr result_type min() noexcept { return 0; }
+    [[nodiscard]] static constexpr result_type max() noexcept { return ~result_type{0}; }
+    constexpr result_type operator()() noexcept {
+        s_ += 0xa0761d6478bd642full;
+        std::uint64_t hi, lo;
+        mul_64x64(s_, s_ ^ 0xe7037ed1a0b428dbull, hi, lo);
+        return hi ^ lo;
+    }
+
+private:
+    std::uint64_t s_;
+};
 
 } // namespace detail
 KEYSPACE_END_NAMESPACE

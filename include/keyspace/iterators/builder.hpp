@@ -181,6 +181,7 @@ public:
     // ---- terminals --------------------------------------------------------------------------------------------
 
     /// Reading terminals: from a const tracker's builder as well.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] SequentialIter sequential() const {
         check_options(Terminal::sequential);
         const detail::Space s = resolve(false);
@@ -211,6 +212,7 @@ public:
     /// Removes and yields present keys (with sample(p), each with probability p); std::nullopt while another
     /// EraseIter of this tracker lives over an overlapping range (erase streams over disjoint slices or sub-ID
     /// ranges live side by side). Needs a non-const tracker.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::optional<EraseIter> erase() const
         requires writable
     {
@@ -223,6 +225,7 @@ public:
     }
     /// The i-th of partitioned(n): the i-th of n slices of the range (of the slice, after slice()); with
     /// overlapping(), the whole range starting at slice i.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] SequentialIter partition(std::uint64_t i, std::uint64_t n) const {
         detail::check_slice("IteratorBuilder::partition", i, n);
         check_options(Terminal::partition);
@@ -230,6 +233,7 @@ public:
     }
     /// All n slices of the range (of the slice, after slice()); with overlapping(), n full-range iterators, the
     /// i-th starting at slice i. limit() applies to each.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] std::vector<SequentialIter> partitioned(std::uint64_t n) const {
         detail::check_slice("IteratorBuilder::partitioned", 0, n);
         check_options(Terminal::partitioned);
@@ -291,6 +295,7 @@ private:
                                            tracker_->prefix(), "' is simple, in ", term});
     }
     /// Partition i of n of the resolved range, its sample() thinning seeded from seed and i.
+    KEYSPACE_ISA_ABI
     [[nodiscard]] SequentialIter part(std::uint64_t i, std::uint64_t n, std::uint64_t seed) const {
         if (overlapping_) {
             const detail::Space whole = resolve(false);

@@ -79,6 +79,7 @@ public:
 private:
     template <class>
     friend class BasicIteratorBuilder;
+    KEYSPACE_ISA_ABI
     EraseIter(PrefixTracker& t, detail::Space s, std::uint64_t limit, std::optional<double> sample,
               std::uint64_t seed, IterationState* owner, std::size_t slot)
         : tracker_(&t), space_(s), left_(limit), thin_(sample, detail::mix_seed(seed, 2)),

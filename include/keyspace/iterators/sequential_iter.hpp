@@ -70,12 +70,14 @@ private:
     template <class>
     friend class BasicIteratorBuilder;
     // Walks [start, n) then [0, start) (start = 0 unless an overlapping partition starts mid-range).
+    KEYSPACE_ISA_ABI
     SequentialIter(detail::Space s, detail::Filter f, std::uint64_t start, std::uint64_t limit,
                    std::optional<double> sample, std::uint64_t seed)
         : space_(s), filter_(f), split_(start), left_(limit), thin_(sample, seed),
           scanner_(s, f, start, s.size()) {
         done_ = thin_.never();
     }
+    KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE bool next_segment() noexcept {
         if (segment_ == 0 && split_ != 0) {
             segment_ = 1;
