@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -87,6 +88,31 @@ TEST_CASE("a saved tracker loads back with the same prefix, bound and IDs", "[to
     const auto e = loaded(f);
     CHECK(e->empty());
     CHECK(e->prefix() == "e:");
+}
+
+TEST_CASE("save and load take a path as a std::filesystem::path or a string, with or without a directory",
+          "[toolkit][persistence]") {
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      ("keyspace_paths_" + std::to_string(keyspace_test::SplitMix{
+                                                               static_cast<std::uint64_t>(::time(nullptr))}.next()));
+    std::filesystem::create_directories(dir);
+    PrefixTracker t("p:", 5000);
+    sample(t);
+    const std::string as_string = (dir / "s.ksp").string();
+    keyspace::save_tracker(t, as_string.c_str()); // const char*
+    same_ids(t, *keyspace::load_tracker(as_string), 5000);
+    keyspace::save_tracker(t, std::string_view(as_string), keyspace::Durability::NotDurable);
+    same_ids(t, *keyspace::load_tracker(dir / "s.ksp"), 5000);
+    CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}) == 1);
+    // No directory part: the file and its temporary go to the working directory, which is synced.
+    const std::string bare = "keyspace_bare_" + dir.filename().string() + ".ksp";
+    keyspace::save_tracker(t, bare);
+    CHECK(std::filesystem::exists(bare));
+    same_ids(t, *keyspace::load_tracker(bare.c_str()), 5000);
+    std::filesystem::remove(bare);
+    // A directory is not a tracker file: the read fails with the name in the message.
+    CHECK_THROWS_WITH(keyspace::load_tracker(dir), Catch::Contains(dir.string()));
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("save and load through a file, and a missing file is a clear error", "[toolkit][persistence]") {

@@ -20,7 +20,6 @@
 #include <algorithm>        // for std::max, std::min, std::push_heap, std::pop_heap, std::find
 #include <cstddef>          // for std::size_t
 #include <cstdint>          // for std::uint64_t
-#include <functional>       // for std::greater
 #include <initializer_list> // for std::initializer_list
 #include <limits>           // for std::numeric_limits
 #include <memory>           // for std::shared_ptr
@@ -164,19 +163,21 @@ private:
         return std::nullopt;
     }
 
-    // Min-heap on (id, lane): ties go to the earlier registration.
+    // Min-heap on (id, lane): ties go to the earlier registration. (std::greater's ordering, without <functional>.)
+    static constexpr auto later = [](const std::pair<std::uint64_t, std::size_t>& a,
+                                     const std::pair<std::uint64_t, std::size_t>& b) { return b < a; };
     KEYSPACE_ISA_ABI
     void advance_vertical(std::size_t i) {
         if (auto k = lanes_[i].seq->next()) {
             lanes_[i].peek = k;
             heap_.emplace_back(k->id, i);
-            std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+            std::push_heap(heap_.begin(), heap_.end(), later);
         }
     }
     KEYSPACE_ISA_ABI
     std::optional<GroupItem> next_vertical() {
         if (heap_.empty()) return std::nullopt;
-        std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+        std::pop_heap(heap_.begin(), heap_.end(), later);
         const std::size_t i = heap_.back().second;
         heap_.pop_back();
         const Key k = *lanes_[i].peek;

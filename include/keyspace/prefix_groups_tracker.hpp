@@ -15,13 +15,12 @@
 #include <bit>         // for std::bit_ceil
 #include <cstddef>     // for std::size_t
 #include <cstdint>     // for std::uint64_t, std::uintptr_t
-#include <functional>  // for std::hash
 #include <memory>      // for std::shared_ptr, std::weak_ptr, std::unique_ptr
 #include <mutex>       // for std::mutex, std::lock_guard
 #include <optional>    // for std::optional
 #include <stdexcept>   // for std::invalid_argument
 #include <string>      // for std::string
-#include <string_view> // for std::string_view
+#include <string_view> // for std::string_view, std::hash<std::string_view>
 #include <utility>     // for std::move
 #include <vector>      // for std::vector
 

@@ -65,12 +65,11 @@
 #include <atomic>       // for std::atomic
 #include <bit>          // for std::popcount, std::countr_zero
 #include <cerrno>       // for errno, EEXIST, EINTR, EINVAL
-#include <chrono>       // for std::chrono::steady_clock (temporary names)
+#include <concepts>     // for std::convertible_to
 #include <cstdint>      // for std::uint8_t, std::uint32_t, std::uint64_t
-#include <cstdio>       // for std::fopen, std::fwrite, std::fflush, std::fclose, std::remove
+#include <cstdio>       // for std::fopen, std::fread, std::fwrite, std::fflush, std::fclose, std::remove, std::rename
 #include <cstring>      // for std::memcmp, std::memcpy, std::memset, std::strerror
-#include <filesystem>   // for std::filesystem::path, std::filesystem::rename
-#include <fstream>      // for std::ifstream
+#include <ctime>        // for std::timespec_get (temporary names)
 #include <istream>      // for std::istream
 #include <memory>       // for std::unique_ptr, std::make_unique
 #include <optional>     // for std::optional
@@ -79,7 +78,6 @@
 #include <stdexcept>    // for std::runtime_error, std::invalid_argument
 #include <string>       // for std::string, std::to_string
 #include <string_view>  // for std::string_view
-#include <system_error> // for std::error_code
 #include <vector>       // for std::vector
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -222,17 +220,37 @@ void write_tracker_file(const Snapshot& snap, std::string_view prefix, std::opti
     payload([&] { sink(buf.data(), fill); });
 }
 
+/** A file name save_tracker and load_tracker accept: a string (`const char*`, std::string, std::string_view) or a
+ *  path object with `string()` (std::filesystem::path). Named by concept rather than by std::filesystem::path so
+ *  this header does not include <filesystem> (a large header every file including the toolkit would pay for). */
+template <class P>
+concept tracker_path = std::convertible_to<const P&, std::string_view> || requires(const P& p) {
+    { p.string() } -> std::convertible_to<std::string>;
+};
+
+/// The file name of a tracker_path as a string.
+template <tracker_path P>
+[[nodiscard]] std::string tracker_path_string(const P& path) {
+    if constexpr (std::convertible_to<const P&, std::string_view>)
+        return std::string(std::string_view(path));
+    else
+        return path.string();
+}
+
 /// A temporary file beside a target path, created exclusively under a fresh name; removed unless commit()
 /// renamed it over the target.
 class TrackerTempFile {
 public:
-    TrackerTempFile(const std::filesystem::path& target, std::string where) : target_(target), where_(std::move(where)) {
-        dir_ = target.parent_path();
-        if (dir_.empty()) dir_ = ".";
+    TrackerTempFile(std::string target, std::string where) : target_(std::move(target)), where_(std::move(where)) {
+        const std::size_t slash = target_.find_last_of(path_separators);
+        dir_ = slash == std::string::npos ? std::string(".") : target_.substr(0, slash == 0 ? 1 : slash);
+        const std::string file_name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
         static std::atomic<std::uint64_t> counter{0};
+        std::timespec now{};
+        (void)std::timespec_get(&now, TIME_UTC);
         std::uint64_t seed = counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull ^
-                             static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-                             reinterpret_cast<std::uintptr_t>(&seed);
+                             static_cast<std::uint64_t>(now.tv_sec) * 1000000000ull ^
+                             static_cast<std::uint64_t>(now.tv_nsec) ^ reinterpret_cast<std::uintptr_t>(&seed);
 #if KEYSPACE_DETAIL_HAS_FSYNC
         seed ^= static_cast<std::uint64_t>(::getpid()) << 32;
 #endif
@@ -243,22 +261,21 @@ public:
             z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
             z ^= z >> 31;
             static constexpr char hex[] = "0123456789abcdef";
-            std::string name(1, '.');
-            name.append(target.filename().string()).append(".tmp.");
-            for (int i = 0; i < 16; ++i) name.push_back(hex[(z >> (4 * i)) & 15]);
-            tmp_ = dir_ / name;
+            tmp_ = slash == std::string::npos ? std::string() : target_.substr(0, slash + 1);
+            tmp_.append(1, '.').append(file_name).append(".tmp.");
+            for (int i = 0; i < 16; ++i) tmp_.push_back(hex[(z >> (4 * i)) & 15]);
             errno = 0;
-            file_ = std::fopen(tmp_.string().c_str(), "wbx"); // "x": O_CREAT | O_EXCL, never through a link
+            file_ = std::fopen(tmp_.c_str(), "wbx"); // "x": O_CREAT | O_EXCL, never through a link
             if (file_ != nullptr) return;
             if (errno != EEXIST) break;
         }
-        fail("cannot create a temporary file in '" + dir_.string() + "': " + std::strerror(errno));
+        fail("cannot create a temporary file in '" + dir_ + "': " + std::strerror(errno));
     }
     TrackerTempFile(const TrackerTempFile&) = delete;
     TrackerTempFile& operator=(const TrackerTempFile&) = delete;
     ~TrackerTempFile() {
         if (file_ != nullptr) std::fclose(file_);
-        if (!renamed_) std::remove(tmp_.string().c_str());
+        if (!renamed_) std::remove(tmp_.c_str());
     }
 
     void write(const unsigned char* p, std::size_t n) {
@@ -273,13 +290,13 @@ public:
         std::FILE* f = file_;
         file_ = nullptr;
         if (std::fclose(f) != 0) fail("write failed: " + std::string(std::strerror(errno)));
-        std::error_code ec;
-        std::filesystem::rename(tmp_, target_, ec);
-        if (ec) fail("cannot rename the temporary file: " + ec.message());
+        // POSIX rename(2): replaces the target atomically (readers see the old file or the new one).
+        if (std::rename(tmp_.c_str(), target_.c_str()) != 0)
+            fail("cannot rename the temporary file: " + std::string(std::strerror(errno)));
         renamed_ = true;
 #if KEYSPACE_DETAIL_HAS_FSYNC
         if (durability == Durability::Durable) {
-            const int dfd = ::open(dir_.string().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (dfd < 0) fail("saved, but cannot open the directory to sync it: " + std::string(std::strerror(errno)));
             struct Closer {
                 int fd;
@@ -305,7 +322,12 @@ private:
     }
 #endif
 
-    std::filesystem::path target_, dir_, tmp_;
+#if defined(_WIN32)
+    static constexpr const char* path_separators = "/\\";
+#else
+    static constexpr const char* path_separators = "/";
+#endif
+    std::string target_, dir_, tmp_;
     std::string where_;
     std::FILE* file_ = nullptr;
     bool renamed_ = false;
@@ -334,28 +356,28 @@ inline void save_tracker(const PrefixTracker& t, std::ostream& out) {
  *  case). Throws std::invalid_argument for a hierarchical tracker or a prefix over 1 MiB, before creating
  *  anything; TrackerFileError naming the path when it cannot be written. On every failure the temporary file is
  *  removed. */
-KEYSPACE_ISA_ABI
-inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& path,
-                         Durability durability = Durability::Durable) {
+template <detail::tracker_path Path>
+KEYSPACE_ISA_ABI void save_tracker(const PrefixTracker& t, const Path& path, Durability durability = Durability::Durable) {
     detail::check_savable(t);
     const Snapshot snap(t);
-    detail::TrackerTempFile tmp(path, " '" + path.string() + "'");
+    std::string file = detail::tracker_path_string(path);
+    std::string where = " '" + file + "'";
+    detail::TrackerTempFile tmp(std::move(file), std::move(where));
     detail::write_tracker_file(snap, t.prefix(), t.max_id(),
                                [&](const unsigned char* p, std::size_t n) { tmp.write(p, n); });
     tmp.commit(durability);
 }
 
-/** Reads a tracker written by save_tracker (format version 2, or 1 as 0.1.0 wrote it). Validates everything —
- *  magic, version, header checksum, flags, sizes, the payload checksum, the segments, the ID count, IDs below
- *  max_id, no trailing bytes — before it builds the tracker, so on any error nothing is returned and nothing
- *  half-loaded exists. Throws TrackerFileError saying what is wrong (`name` appears in the message). Memory grows
- *  with the data actually read, never with a size the header claims, nor with the highest ID. */
-[[nodiscard]] inline std::unique_ptr<PrefixTracker> load_tracker(std::istream& in, const std::string& name = {}) {
+namespace detail {
+
+/** load_tracker over a byte source: read(p, n) stores up to n bytes at p and returns how many (fewer only at the end
+ *  of the data, or after an error it reports by throwing); at_end() is true when no byte follows. */
+template <class Read, class AtEnd>
+[[nodiscard]] std::unique_ptr<PrefixTracker> read_tracker_file(Read&& read, AtEnd&& at_end, const std::string& name) {
     const std::string where = name.empty() ? std::string() : " '" + name + "'";
     const auto fail = [&](const std::string& what) { detail::tracker_file_error(where, what); };
     std::array<unsigned char, detail::tracker_file_header_size> h{};
-    in.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(h.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
+    const std::size_t got = read(h.data(), h.size());
     if (got >= 8 && std::memcmp(h.data(), detail::tracker_file_magic.data(), 8) != 0)
         fail("not a keyspace tracker file (bad magic)");
     if (got < h.size())
@@ -386,9 +408,9 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
 
     detail::Checksum64 sum;
     std::string prefix(prefix_len, '\0');
-    in.read(prefix.data(), static_cast<std::streamsize>(prefix_len));
-    if (static_cast<std::uint64_t>(in.gcount()) != prefix_len)
-        fail("truncated in the prefix: " + std::to_string(in.gcount()) + " of " + std::to_string(prefix_len) +
+    const std::size_t prefix_got = read(reinterpret_cast<unsigned char*>(prefix.data()), prefix.size());
+    if (prefix_got != prefix_len)
+        fail("truncated in the prefix: " + std::to_string(prefix_got) + " of " + std::to_string(prefix_len) +
              " bytes");
     sum.update(reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
 
@@ -397,8 +419,7 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
     for (std::uint64_t done = 0; done < words;) {
         const std::uint64_t take = std::min<std::uint64_t>(words - done, 1u << 16); // 512 KiB at a time
         chunk.resize(static_cast<std::size_t>(take * 8));
-        in.read(reinterpret_cast<char*>(chunk.data()), static_cast<std::streamsize>(chunk.size()));
-        const auto n = static_cast<std::uint64_t>(in.gcount());
+        const auto n = static_cast<std::uint64_t>(read(chunk.data(), chunk.size()));
         if (n != chunk.size())
             fail("truncated in the payload: " + std::to_string(done * 8 + n) + " of " + std::to_string(words * 8) +
                  " bytes");
@@ -406,7 +427,7 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
         for (std::uint64_t i = 0; i < take; ++i) payload.push_back(detail::load_le64(chunk.data() + 8 * i));
         done += take;
     }
-    if (in.peek() != std::char_traits<char>::eof()) fail("trailing bytes after the payload");
+    if (!at_end()) fail("trailing bytes after the payload");
     if (sum.finish() != detail::load_le64(h.data() + 48)) fail("payload checksum mismatch: the prefix or IDs are corrupted");
 
     // The ID words as segments (first word, offset in payload, word count): version 1 is one segment from word 0.
@@ -473,11 +494,48 @@ inline void save_tracker(const PrefixTracker& t, const std::filesystem::path& pa
     return t;
 }
 
-/// Reads the tracker file at path (see load_tracker(std::istream&)). Throws TrackerFileError naming the path.
-[[nodiscard]] inline std::unique_ptr<PrefixTracker> load_tracker(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) detail::tracker_file_error(" '" + path.string() + "'", "cannot open for reading");
-    return load_tracker(in, path.string());
+} // namespace detail
+
+/** Reads a tracker written by save_tracker (format version 2, or 1 as 0.1.0 wrote it). Validates everything —
+ *  magic, version, header checksum, flags, sizes, the payload checksum, the segments, the ID count, IDs below
+ *  max_id, no trailing bytes — before it builds the tracker, so on any error nothing is returned and nothing
+ *  half-loaded exists. Throws TrackerFileError saying what is wrong (`name` appears in the message). Memory grows
+ *  with the data actually read, never with a size the header claims, nor with the highest ID. */
+[[nodiscard]] inline std::unique_ptr<PrefixTracker> load_tracker(std::istream& in, const std::string& name = {}) {
+    return detail::read_tracker_file(
+        [&](unsigned char* p, std::size_t n) {
+            in.read(reinterpret_cast<char*>(p), static_cast<std::streamsize>(n));
+            return static_cast<std::size_t>(in.gcount());
+        },
+        [&] { return in.peek() == std::char_traits<char>::eof(); }, name);
+}
+
+/** Reads the tracker file at path (see load_tracker(std::istream&)); path is a string or a std::filesystem::path.
+ *  Throws TrackerFileError naming the path. */
+template <detail::tracker_path Path>
+[[nodiscard]] std::unique_ptr<PrefixTracker> load_tracker(const Path& path) {
+    const std::string file = detail::tracker_path_string(path);
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (f == nullptr)
+        detail::tracker_file_error(" '" + file + "'", "cannot open for reading: " + std::string(std::strerror(errno)));
+    struct Closer {
+        std::FILE* f;
+        ~Closer() { std::fclose(f); }
+    } closer{f};
+    return detail::read_tracker_file(
+        [&](unsigned char* p, std::size_t n) {
+            const std::size_t got = std::fread(p, 1, n, f);
+            if (got != n && std::ferror(f) != 0)
+                detail::tracker_file_error(" '" + file + "'", "read failed: " + std::string(std::strerror(errno)));
+            return got;
+        },
+        [&] {
+            const int c = std::fgetc(f);
+            if (c == EOF && std::ferror(f) != 0)
+                detail::tracker_file_error(" '" + file + "'", "read failed: " + std::string(std::strerror(errno)));
+            return c == EOF;
+        },
+        file);
 }
 
 KEYSPACE_END_NAMESPACE

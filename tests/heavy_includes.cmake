@@ -1,0 +1,33 @@
+# cmake -DCXX=<compiler> -DINCLUDE_DIR=<dir> [-DEXTRA_INCLUDE=<dir;...>] -P heavy_includes.cmake
+cmake_minimum_required(VERSION 3.25)
+# Fails when the umbrella header (and so any public header) reaches a standard header that costs every including
+# file a lot to parse and that the library does not need: the file API (<filesystem>, <fstream>), <functional>,
+# <chrono>, <random>, <iostream>, <regex>, <thread>, <future>. Each was measured and cut (see the README's compile
+# cost figures); this keeps them cut. The list is of headers the library has no use for in its interface.
+if(NOT CXX OR NOT INCLUDE_DIR)
+    message(FATAL_ERROR "CXX and INCLUDE_DIR must be set")
+endif()
+set(src "${CMAKE_CURRENT_BINARY_DIR}/heavy_includes_probe.cpp")
+file(WRITE "${src}" "#include <keyspace/keyspace.hpp>\n")
+set(flags -std=c++20 -M "-I${INCLUDE_DIR}")
+foreach(dir IN LISTS EXTRA_INCLUDE)
+    list(APPEND flags "-I${dir}")
+endforeach()
+execute_process(COMMAND "${CXX}" ${flags} "${src}" OUTPUT_VARIABLE deps ERROR_VARIABLE err RESULT_VARIABLE rc)
+file(REMOVE "${src}")
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "heavy_includes: the umbrella header does not preprocess:\n${err}")
+endif()
+if(NOT deps MATCHES "keyspace/toolkit/persistence.hpp")
+    message(FATAL_ERROR "heavy_includes: the dependency list does not name the headers it should:\n${deps}")
+endif()
+set(found "")
+foreach(h filesystem fstream functional chrono random iostream regex thread future)
+    if(deps MATCHES "/${h}[ \n\\\\]")
+        list(APPEND found "<${h}>")
+    endif()
+endforeach()
+if(found)
+    message(FATAL_ERROR "heavy_includes: <keyspace/keyspace.hpp> reaches ${found}")
+endif()
+message(STATUS "heavy_includes: none of the listed standard headers is reached")
