@@ -22,11 +22,11 @@
 /// The major version.
 #define KEYSPACE_VERSION_MAJOR 0
 /// The minor version.
-#define KEYSPACE_VERSION_MINOR 1
+#define KEYSPACE_VERSION_MINOR 2
 /// The patch version.
 #define KEYSPACE_VERSION_PATCH 0
 /// The version as "major.minor.patch".
-#define KEYSPACE_VERSION_STRING "0.1.0"
+#define KEYSPACE_VERSION_STRING "0.2.0"
 
 // Everything lives in keyspace::v0 (an inline namespace), so two vendored copies of different major versions
 // can coexist in one program without ODR clashes while users keep writing keyspace::AtomicBitmap.
