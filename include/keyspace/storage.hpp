@@ -208,8 +208,14 @@ public:
     /// Word w, committing its page of the reservation, or its chunk (and tree nodes), on first use: std::bad_alloc,
     /// or std::length_error beyond adopted memory.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write(std::uint64_t w) {
-        if (w < limit_.load(std::memory_order_relaxed)) [[likely]]
-            return seg_[w];
+        // The in-segment word as the fall-through path (the already-set claim is a few uops: layout counts).
+        if (w >= limit_.load(std::memory_order_relaxed)) [[unlikely]]
+            return word_for_write_beyond(w);
+        return seg_[w];
+    }
+
+    /// word_for_write at or beyond the high-water mark: the reservation's next page, or the tree.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write_beyond(std::uint64_t w) {
         if (w < seg_words_) return commit_word(w);
         // An existing chunk below the capacity needs neither growth nor creation: stay inline.
         if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
@@ -253,10 +259,11 @@ public:
         return memory_.load(std::memory_order_relaxed) + segment_bytes();
     }
 
-    /// Clears every committed word, keeping the capacity and what memory_bytes() reports (in a reservation, whole
-    /// pages are given back to the OS and committed again by the next write). Exclusive.
+    /// Clears every committed word, keeping the capacity and the memory (stores: the pages stay committed, so the
+    /// writes that follow pay no fault, as with FixedStorage). Exclusive.
     void zero_all() noexcept {
-        zero_segment();
+        const std::uint64_t lim = limit_.load(std::memory_order_relaxed);
+        for (std::uint64_t i = 0; i < lim; ++i) seg_[i].store(0, std::memory_order_relaxed);
         for_each_run(seg_words_, detail::max_supported_word, [](std::uint64_t, BitmapWord* p, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
             return true;
@@ -268,7 +275,7 @@ public:
     void reset_to_initial() noexcept {
         free_tree(root_.exchange(0, std::memory_order_acq_rel));
         memory_.store(0, std::memory_order_relaxed);
-        zero_segment();
+        release_segment();
         limit_.store(initial_limit_, std::memory_order_relaxed);
         capacity_.store(initial_bits_, std::memory_order_relaxed);
     }
@@ -350,8 +357,9 @@ private:
         if (!huge_advised_.exchange(true, std::memory_order_relaxed)) detail::advise_huge_pages(seg_, reserved_bytes_);
     }
 
-    /// Zeroes the first segment's words below the high-water mark. Exclusive.
-    void zero_segment() noexcept {
+    /// Zeroes the first segment's words below the high-water mark, giving a reservation's whole pages back to the
+    /// OS. Exclusive.
+    void release_segment() noexcept {
         const std::uint64_t lim = limit_.load(std::memory_order_relaxed);
         if (reserved_bytes_ != 0)
             detail::zero_reserved_words(seg_, lim);
