@@ -209,7 +209,7 @@ public:
     /// or std::length_error beyond adopted memory.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write(std::uint64_t w) {
         // The in-segment word as the fall-through path (the already-set claim is a few uops: layout counts).
-        if (w >= limit_.load(std::memory_order_relaxed)) [[unlikely]]
+        if (!below_limit(w)) [[unlikely]]
             return word_for_write_beyond(w);
         return seg_[w];
     }
@@ -323,6 +323,21 @@ private:
             }
         }
         return {detail::allocate_zeroed_words(eager_words), eager_words, 0};
+    }
+
+    /// w < limit_. On x86-64 one compare with the mark as its memory operand: g++ 12 does not fold an atomic load
+    /// into a compare, and the extra uop cost the sequential already-set claim 0.1 ns (15 %). The hardware load is
+    /// the same single aligned 8-byte load as limit_.load(relaxed); a stale (lower) mark only sends a write to
+    /// word_for_write_beyond, which reads it again atomically. TSan builds and other targets use the atomic load.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool below_limit(std::uint64_t w) const noexcept {
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(KEYSPACE_TSAN)
+        static_assert(sizeof(limit_) == sizeof(std::uint64_t) && std::atomic<std::uint64_t>::is_always_lock_free);
+        bool below;
+        asm("cmpq %[lim], %[w]" : "=@ccb"(below) : [lim] "m"(limit_), [w] "r"(w));
+        return below;
+#else
+        return w < limit_.load(std::memory_order_relaxed);
+#endif
     }
 
     /// The first segment's part of memory_bytes().
