@@ -214,15 +214,6 @@ public:
         return seg_[w];
     }
 
-    /// word_for_write at or beyond the high-water mark: the reservation's next page, or the tree.
-    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write_beyond(std::uint64_t w) {
-        if (w < seg_words_) return commit_word(w);
-        // An existing chunk below the capacity needs neither growth nor creation: stay inline.
-        if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
-            if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
-        return grow_to_word(w);
-    }
-
     /// Calls f(first_word, pointer, count) for each committed run of words in [wb, we), ascending; stops (false)
     /// when f returns false. The first segment's run ends at the high-water mark (never the whole reservation).
     template <class F>
@@ -281,6 +272,15 @@ public:
     }
 
 private:
+    /// word_for_write at or beyond the high-water mark: the reservation's next page, or the tree.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write_beyond(std::uint64_t w) {
+        if (w < seg_words_) return commit_word(w);
+        // An existing chunk below the capacity needs neither growth nor creation: stay inline.
+        if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
+            if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
+        return grow_to_word(w);
+    }
+
     struct alignas(cache_line_size) Chunk {
         BitmapWord words[chunk_words];
     };
