@@ -17,6 +17,7 @@
 #include <vector>
 
 #if defined(__linux__)
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,16 @@ struct ReservationKnobs {
         d::growable_reservation_limit.store(limit);
     }
 };
+
+#if defined(KEYSPACE_TEST_EMULATED)
+// qemu-user up to 7.2 keeps flags for every guest page of a mapping, reserved or not: each 1 GiB reservation costs
+// the emulator ~4 MiB of host memory, and 10,000 live bitmaps exhausted the machine. Under an emulator every test of
+// this binary reserves 8 MiB instead (2^26 bits: still a reservation, and crossed into the tree more often).
+const bool emulated_reservation_size = [] {
+    d::growable_reservation_bytes.store(std::size_t{8} << 20);
+    return true;
+}();
+#endif
 
 #if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
 constexpr bool can_reserve = true;
@@ -241,6 +252,14 @@ TEST_CASE("when mmap refuses the reservation (RLIMIT_AS) construction falls back
         const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256u << 20);
         const rlimit lim{cap, cap};
         if (::setrlimit(RLIMIT_AS, &lim) != 0) ::_exit(4);
+        // Where the limit is not enforced on new mappings (an emulator that reserved the guest's address space up
+        // front), there is nothing to test: report it.
+        const std::size_t probe = std::size_t{1} << 30;
+        void* m = ::mmap(nullptr, probe, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m != MAP_FAILED) {
+            ::munmap(m, probe);
+            ::_exit(10);
+        }
         int code = 0;
         try {
             AtomicBitmap bm;
@@ -256,6 +275,10 @@ TEST_CASE("when mmap refuses the reservation (RLIMIT_AS) construction falls back
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        WARN("RLIMIT_AS does not limit new mappings here (emulator?): the fallback is covered by the knob tests");
+        return;
+    }
     CHECK(WEXITSTATUS(status) == 0);
 }
 #endif
