@@ -105,7 +105,8 @@ inline void free_zeroed_words(atomic_word* p, std::uint64_t words) noexcept {
 /// a process may hold thousands of trackers: with the cap below on live reservations, all of them together take at
 /// most 16 TiB of the 128 TiB of x86-64 user space and 16384 of the 65530 mappings vm.max_map_count allows by
 /// default. Read at construction only; 0 disables the reservation (the small first segment and the tree, as on
-/// systems without mmap). Tuning and test knob: set it while no storage is being constructed.
+/// systems without mmap). Tuning and test knob: set it while no storage is being constructed. Lower it under
+/// emulators that track every guest page of a mapping (qemu-user up to 7.2: ~4 MiB of host memory per reserved GiB).
 inline std::atomic<std::size_t> growable_reservation_bytes{std::size_t{1} << 30};
 
 /// Live reservations allowed at once in the process (see growable_reservation_bytes); a storage constructed beyond
