@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <typeinfo>
+#include <utility>
 #include <vector>
 
 using keyspace::AtomicBitmap;
@@ -450,7 +451,9 @@ TEST_CASE("seeds 0 and UINT64_MAX give working, distinct, reproducible generator
 
 TEST_CASE("allocation failure during growth throws bad_alloc and leaves the bitmap consistent and usable",
           "[bad-input][alloc]") {
-    AtomicBitmap bm(64);
+    // Unreserved: growth allocates the tree's chunks from ID 64 on (a reserved first segment takes 2^33 bits
+    // without allocating; see the test below).
+    AtomicBitmap bm(std::in_place, keyspace::detail::unreserved, 64);
     bm.set(1);
     bm.set(63);
     {
@@ -482,6 +485,24 @@ TEST_CASE("allocation failure during growth throws bad_alloc and leaves the bitm
     CHECK(bm.count_range(65536, 65536 * 5) == 65536 * 4);
     CHECK(bm.count() == 3 + 2 + 65536 * 4);
     CHECK(bm.count() == bm.count_range(0, u64_max));
+}
+
+TEST_CASE("growth inside the reserved first segment allocates nothing, past it failure is as in the tree",
+          "[bad-input][alloc]") {
+    AtomicBitmap bm(64);
+    if (!bm.storage().reserved()) return; // no reservation here: the test above covers the tree
+    const std::uint64_t end = bm.storage().contiguous_words() * 64;
+    {
+        FailGrowth fail(0);
+        CHECK(bm.set(1'000'000));
+        CHECK(bm.test_and_set(end - 1));
+        REQUIRE_THROWS_EXACTLY(std::bad_alloc, bm.set(end));
+    }
+    CHECK(bm.count() == 2);
+    CHECK_FALSE(bm.test(end));
+    CHECK(bm.count_range(0, u64_max) == 2);
+    CHECK(bm.set(end));
+    CHECK(bm.count() == 3);
 }
 
 TEST_CASE("allocation failure while a hierarchical tracker grows leaves it consistent and usable",

@@ -33,7 +33,8 @@ KEYSPACE_BEGIN_NAMESPACE
  *  read-modify-write on the claim path) and is exact whenever no write is in flight. It costs one load per thread
  *  that ever wrote, no scan.
  *
- *  @tparam Storage a BitmapStorage: GrowableStorage (default; commits memory per 8 KiB chunk as it is written) or
+ *  @tparam Storage a BitmapStorage: GrowableStorage (default; a reserved contiguous range of 2^33 bits committed page
+ *  by page as it is written, then 8 KiB chunks) or
  *  FixedStorage (one array; writes beyond its capacity throw std::length_error).
  *  @tparam Counter how count() is kept (<keyspace/counters.hpp>): ThreadCounter (default; per-thread cells, no second
  *  RMW) or SharedCounter (one relaxed atomic; for many small bitmaps that see little concurrent writing).
@@ -362,7 +363,9 @@ public:
 
     // ---- memory and exclusive resets ----------------------------------------------------------------------------
 
-    /// Bytes currently allocated for bits (and, for the growable storage, its directory nodes).
+    /// Bytes currently allocated for bits (and, for the growable storage, its directory nodes). For a growable
+    /// storage's reserved range: the initial capacity's bytes, or once written beyond them, the pages up to the
+    /// highest word written (an upper bound of what is resident; see GrowableStorage).
     [[nodiscard]] std::size_t memory_bytes() const noexcept { return storage_.memory_bytes(); }
 
     /// Clears everything and returns to the initial capacity, releasing grown memory. Exclusive.

@@ -102,13 +102,27 @@ private:
     BitmapWord* data_;
 };
 
-/** The growable default. The initial capacity (up to `max_eager_bits`) is one contiguous zeroed array, allocated as
- *  FixedStorage's is, so `test` below it is a single load as in FixedStorage. Beyond it, words live in 8 KiB chunks
- *  (65536 bits) reached through a radix tree of 512-way nodes whose height grows with the highest chunk touched (at
- *  most 6 levels for 2^63 bits). Chunks and nodes are allocated on first write and published with a CAS; nothing published ever moves or is freed
+/** The growable default. Its first segment is contiguous, so `test` there is one compare and one load as in
+ *  FixedStorage; beyond it, words live in 8 KiB chunks (65536 bits) reached through a radix tree of 512-way nodes
+ *  whose height grows with the highest chunk touched (at most 6 levels for 2^63 bits).
+ *
+ *  The first segment is a reservation of address space (detail::growable_reservation_bytes, 1 GiB: the first 2^33
+ *  bits, or the initial capacity if larger), 2 MiB aligned, mapped MAP_NORESERVE: the OS commits a page when a word
+ *  in it is first written, and an untouched page reads as zero. A bitmap grown there by writes is therefore laid out
+ *  as one given its size up front. The initial capacity's words (up to `max_eager_bits`) count as allocated, as in
+ *  FixedStorage; beyond them a high-water mark, raised once per page by the write that first reaches it (never by a
+ *  reader), bounds what writes have committed, what `word()` hands out and what scans visit. Once the written extent
+ *  reaches detail::huge_page_min_bytes (4 MiB) the reservation is advised for transparent huge pages, as
+ *  allocate_zeroed_words advises sized arrays: one TLB entry per 2 MiB, at the price of 2 MiB committed per page
+ *  first written there. Where the reservation cannot be made (no mmap, vm.overcommit_memory=2, RLIMIT_AS, address
+ *  space or the process-wide cap of detail::growable_reservation_limit exhausted) the first segment is the initial
+ *  capacity alone, allocated as FixedStorage's is, and everything beyond it goes through the tree: construction
+ *  never fails for want of a reservation. The `detail::unreserved` constructor asks for that layout.
+ *
+ *  Chunks and nodes are allocated on first write and published with a CAS; nothing published ever moves or is freed
  *  before `reset_to_initial()` or destruction, so growth never loses a concurrent write and never blocks readers.
- *  Capacity is a logical bound raised by `ensure_capacity`; memory follows the chunks actually written
- *  (`set(10^12)` alone commits one chunk and six nodes). */
+ *  Capacity is a logical bound raised by `ensure_capacity`; memory follows the words written (`set(10^12)` alone
+ *  commits one chunk and six nodes). */
 class GrowableStorage {
 public:
     /// log2 of chunk_words.
@@ -119,33 +133,46 @@ public:
     static constexpr std::uint64_t fanout_log = 9; // 512 children = 4 KiB per node
     /// Children per radix-tree node: 512 (4 KiB per node).
     static constexpr std::uint64_t fanout = 1ull << fanout_log;
-    /// The contiguous first segment is capped here; a larger requested capacity is logical only.
+    /// The initial capacity counted as allocated (and, without a reservation, allocated now) is capped here; a
+    /// larger requested capacity is logical only.
     static constexpr std::uint64_t max_eager_bits = 1ull << 31;
 
-    /// capacity_bits (rounded up to a multiple of 64) addressable at once, the first max_eager_bits of them allocated now; std::length_error beyond 2^63, std::bad_alloc.
-    explicit GrowableStorage(std::uint64_t capacity_bits)
-        : initial_bits_(detail::checked_capacity_words(capacity_bits) * detail::word_bits),
-          seg0_words_(std::min(initial_bits_, max_eager_bits) / detail::word_bits),
-          seg0_(detail::allocate_zeroed_words(seg0_words_)), capacity_(initial_bits_), memory_(initial_memory()) {}
+    /// capacity_bits (rounded up to a multiple of 64) addressable at once, the first max_eager_bits of them counted
+    /// as allocated now, the first segment reserved (see the class comment); std::length_error beyond 2^63,
+    /// std::bad_alloc.
+    explicit GrowableStorage(std::uint64_t capacity_bits) : GrowableStorage(capacity_bits, true) {}
+    /// As GrowableStorage(capacity_bits) without a reservation: the first segment is the initial capacity (up to
+    /// max_eager_bits), the rest goes through the tree. For storages made in large numbers or holding pointers.
+    GrowableStorage(detail::unreserved_t, std::uint64_t capacity_bits) : GrowableStorage(capacity_bits, false) {}
     /// Adopts `word_count` words of memory that outlives the storage and may be shared with other processes (a
     /// mapped region, see <keyspace/shared_region.hpp>): the contiguous segment is that memory, as it is; nothing
     /// is freed; the capacity is fixed (writes beyond it throw std::length_error); shared() is true.
     GrowableStorage(detail::adopt_words_t, BitmapWord* words, std::uint64_t word_count) noexcept
-        : initial_bits_(word_count * detail::word_bits), seg0_words_(word_count), seg0_(words),
-          capacity_(initial_bits_), owned_(false), memory_(initial_memory()) {}
+        : initial_bits_(word_count * detail::word_bits), initial_words_(word_count), seg_(words),
+          seg_words_(word_count), limit_(word_count), initial_limit_(word_count), capacity_(initial_bits_),
+          owned_(false) {}
     ~GrowableStorage() {
         free_tree(root_.load(std::memory_order_relaxed));
-        if (owned_) detail::free_zeroed_words(seg0_, seg0_words_);
+        if (!owned_) return;
+        if (reserved_bytes_ != 0)
+            detail::release_reservation(seg_, reserved_bytes_);
+        else
+            detail::free_zeroed_words(seg_, seg_words_);
     }
     GrowableStorage(const GrowableStorage&) = delete;
     GrowableStorage& operator=(const GrowableStorage&) = delete;
 
-    /// Bits addressable without growth (a logical bound: memory follows the chunks written).
+    /// Bits addressable without growth (a logical bound: memory follows the words written).
     [[nodiscard]] std::uint64_t capacity() const noexcept {
         return capacity_.load(std::memory_order_relaxed); // a bound only: no memory is reached through it
     }
     /// True for adopted memory: other processes may write it, so counts must be taken from the bits.
     [[nodiscard]] bool shared() const noexcept { return !owned_; }
+    /// Words of the contiguous first segment (reached by one compare and one load): the reservation's when one was
+    /// made, otherwise the initial capacity's (or the adopted memory's).
+    [[nodiscard]] std::uint64_t contiguous_words() const noexcept { return seg_words_; }
+    /// Whether the first segment is a reservation of address space (see the class comment).
+    [[nodiscard]] bool reserved() const noexcept { return reserved_bytes_ != 0; }
 
     /// Raises capacity() to cover bit; true if it grew. std::length_error at or beyond 2^63 or over adopted memory.
     bool ensure_capacity(std::uint64_t bit) {
@@ -161,41 +188,41 @@ public:
 
     /// Word w, or nullptr while no write has committed its memory.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord* word(std::uint64_t w) const noexcept {
-        if (w < seg0_words_) [[likely]]
-            return seg0_ + w;
+        if (w < limit_.load(std::memory_order_relaxed)) [[likely]]
+            return seg_ + w;
+        if (w < seg_words_) return nullptr; // reserved, never written: reads as zero
         Chunk* c = find_chunk(w >> chunk_words_log);
         return c != nullptr ? &c->words[w & (chunk_words - 1)] : nullptr;
     }
 
-    /// Bit i as one acquire load in the contiguous segment; otherwise through the tree. False where nothing is
-    /// committed.
+    /// Bit i as one acquire load in the contiguous segment (a reserved word never written reads as zero without
+    /// committing memory); otherwise through the tree. False where nothing is committed.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool test_bit(std::uint64_t i) const noexcept {
         const std::uint64_t w = i >> 6;
-        if (w < seg0_words_) [[likely]]
-            return ((seg0_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
+        if (w < seg_words_) [[likely]]
+            return ((seg_[w].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
         const Chunk* c = find_chunk(w >> chunk_words_log);
         return c != nullptr && ((c->words[w & (chunk_words - 1)].load(std::memory_order_acquire) >> (i & 63)) & 1) != 0;
     }
 
-    /// Word w, committing its chunk (and tree nodes) on first use: std::bad_alloc, or std::length_error beyond adopted memory.
+    /// Word w, committing its page of the reservation, or its chunk (and tree nodes), on first use: std::bad_alloc,
+    /// or std::length_error beyond adopted memory.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write(std::uint64_t w) {
-        if (w < seg0_words_) [[likely]]
-            return seg0_[w];
-        // An existing chunk below the capacity needs neither growth nor creation: stay inline.
-        if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
-            if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
-        return grow_to_word(w);
+        // The in-segment word as the fall-through path (the already-set claim is a few uops: layout counts).
+        if (!below_limit(w)) [[unlikely]]
+            return word_for_write_beyond(w);
+        return seg_[w];
     }
 
     /// Calls f(first_word, pointer, count) for each committed run of words in [wb, we), ascending; stops (false)
-    /// when f returns false.
+    /// when f returns false. The first segment's run ends at the high-water mark (never the whole reservation).
     template <class F>
     bool for_each_run(std::uint64_t wb, std::uint64_t we, F&& f) const {
         if (wb >= we) return true;
-        if (wb < seg0_words_) {
-            const std::uint64_t e = std::min(we, seg0_words_);
-            if (!f(wb, seg0_ + wb, static_cast<std::size_t>(e - wb))) return false;
-            wb = e;
+        if (wb < seg_words_) {
+            const std::uint64_t e = std::min(we, limit_.load(std::memory_order_acquire));
+            if (wb < e && !f(wb, seg_ + wb, static_cast<std::size_t>(e - wb))) return false;
+            wb = std::min(we, seg_words_);
         }
         if (wb >= we) return true;
         const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
@@ -207,37 +234,53 @@ public:
     template <class F>
     bool for_each_run_reverse(std::uint64_t wb, std::uint64_t we, F&& f) const {
         if (wb >= we) return true;
-        if (we > seg0_words_) {
+        if (we > seg_words_) {
             const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
-            if (r != 0 && !visit<true>(node_of(r), height_of(r), 0, std::max(wb, seg0_words_), we, f)) return false;
+            if (r != 0 && !visit<true>(node_of(r), height_of(r), 0, std::max(wb, seg_words_), we, f)) return false;
         }
-        if (wb < seg0_words_) {
-            const std::uint64_t e = std::min(we, seg0_words_);
-            return f(wb, seg0_ + wb, static_cast<std::size_t>(e - wb));
-        }
-        return true;
+        const std::uint64_t e = std::min(we, limit_.load(std::memory_order_acquire));
+        return wb >= e || f(wb, seg_ + wb, static_cast<std::size_t>(e - wb));
     }
 
-    /// Bytes this storage allocated: its contiguous segment (none for adopted memory) and the chunks and nodes.
-    [[nodiscard]] std::size_t memory_bytes() const noexcept { return memory_.load(std::memory_order_relaxed); }
+    /// Bytes this storage allocated (none for adopted memory): the initial capacity's words (up to
+    /// max_eager_bits), or, once writes have gone beyond them into the reservation, the reservation up to its
+    /// high-water mark rounded up to whole pages (2 MiB pages once advised for huge pages): an upper bound of what
+    /// the segment holds resident. Plus the tree's chunks and nodes.
+    [[nodiscard]] std::size_t memory_bytes() const noexcept {
+        return memory_.load(std::memory_order_relaxed) + segment_bytes();
+    }
 
-    /// Clears every committed word, keeping the memory. Exclusive.
+    /// Clears every committed word, keeping the capacity and the memory (stores: the pages stay committed, so the
+    /// writes that follow pay no fault, as with FixedStorage). Exclusive.
     void zero_all() noexcept {
-        for_each_run(0, detail::max_supported_word, [](std::uint64_t, BitmapWord* p, std::size_t n) {
+        const std::uint64_t lim = limit_.load(std::memory_order_relaxed);
+        for (std::uint64_t i = 0; i < lim; ++i) seg_[i].store(0, std::memory_order_relaxed);
+        for_each_run(seg_words_, detail::max_supported_word, [](std::uint64_t, BitmapWord* p, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
             return true;
         });
     }
 
-    /// Frees the chunks and tree and clears the first segment: as after construction. Exclusive.
+    /// Frees the chunks and tree, clears the first segment (giving a reservation's pages back): as after
+    /// construction. Exclusive.
     void reset_to_initial() noexcept {
         free_tree(root_.exchange(0, std::memory_order_acq_rel));
-        for (std::uint64_t i = 0; i < seg0_words_; ++i) seg0_[i].store(0, std::memory_order_relaxed);
+        memory_.store(0, std::memory_order_relaxed);
+        release_segment();
+        limit_.store(initial_limit_, std::memory_order_relaxed);
         capacity_.store(initial_bits_, std::memory_order_relaxed);
-        memory_.store(initial_memory(), std::memory_order_relaxed);
     }
 
 private:
+    /// word_for_write at or beyond the high-water mark: the reservation's next page, or the tree.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write_beyond(std::uint64_t w) {
+        if (w < seg_words_) return commit_word(w);
+        // An existing chunk below the capacity needs neither growth nor creation: stay inline.
+        if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
+            if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
+        return grow_to_word(w);
+    }
+
     struct alignas(cache_line_size) Chunk {
         BitmapWord words[chunk_words];
     };
@@ -249,9 +292,94 @@ private:
     static unsigned height_of(std::uintptr_t r) noexcept { return static_cast<unsigned>(r & 7); }
     static constexpr std::uint64_t span_log(unsigned height) noexcept { return fanout_log * height; }
 
-    /// memory_bytes() with no chunk: the contiguous segment when this storage allocated it, 0 when it was adopted.
-    [[nodiscard]] std::size_t initial_memory() const noexcept {
-        return owned_ ? static_cast<std::size_t>(seg0_words_) * sizeof(BitmapWord) : 0;
+    /// The first segment: a reservation, or the initial capacity's words.
+    struct Segment {
+        BitmapWord* words;
+        std::uint64_t count;
+        std::size_t reserved_bytes; // 0: allocated by allocate_zeroed_words
+    };
+
+    GrowableStorage(std::uint64_t capacity_bits, bool reserve)
+        : GrowableStorage(detail::checked_capacity_words(capacity_bits), reserve, 0) {}
+    GrowableStorage(std::uint64_t words, bool reserve, int)
+        : GrowableStorage(words, std::min(words * detail::word_bits, max_eager_bits) / detail::word_bits,
+                          make_segment(std::min(words * detail::word_bits, max_eager_bits) / detail::word_bits,
+                                       reserve)) {}
+    GrowableStorage(std::uint64_t words, std::uint64_t eager_words, Segment seg)
+        : initial_bits_(words * detail::word_bits), initial_words_(eager_words), seg_(seg.words),
+          seg_words_(seg.count), limit_(eager_words), initial_limit_(eager_words), capacity_(initial_bits_),
+          reserved_bytes_(seg.reserved_bytes) {
+        if (reserved_bytes_ != 0 && eager_words * sizeof(BitmapWord) >= detail::huge_page_min_bytes) advise_huge();
+    }
+
+    static Segment make_segment(std::uint64_t eager_words, bool reserve) {
+        if (reserve) {
+            const std::size_t want = detail::growable_reservation_bytes.load(std::memory_order_relaxed);
+            if (want != 0) {
+                const std::size_t eager_bytes = static_cast<std::size_t>(eager_words) * sizeof(BitmapWord);
+                const std::size_t bytes =
+                    (std::max(want, eager_bytes) + detail::huge_page_bytes - 1) & ~(detail::huge_page_bytes - 1);
+                if (BitmapWord* p = detail::reserve_words(bytes)) return {p, bytes / sizeof(BitmapWord), bytes};
+            }
+        }
+        return {detail::allocate_zeroed_words(eager_words), eager_words, 0};
+    }
+
+    /// w < limit_. On x86-64 one compare with the mark as its memory operand: g++ 12 does not fold an atomic load
+    /// into a compare, and the extra uop cost the sequential already-set claim 0.1 ns (15 %). The hardware load is
+    /// the same single aligned 8-byte load as limit_.load(relaxed); a stale (lower) mark only sends a write to
+    /// word_for_write_beyond, which reads it again atomically. TSan builds and other targets use the atomic load.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool below_limit(std::uint64_t w) const noexcept {
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(KEYSPACE_TSAN)
+        static_assert(sizeof(limit_) == sizeof(std::uint64_t) && std::atomic<std::uint64_t>::is_always_lock_free);
+        bool below;
+        asm("cmpq %[lim], %[w]" : "=@ccb"(below) : [lim] "m"(limit_), [w] "r"(w));
+        return below;
+#else
+        return w < limit_.load(std::memory_order_relaxed);
+#endif
+    }
+
+    /// The first segment's part of memory_bytes().
+    [[nodiscard]] std::size_t segment_bytes() const noexcept {
+        if (!owned_) return 0;
+        const std::uint64_t lim = limit_.load(std::memory_order_relaxed);
+        const std::size_t initial = static_cast<std::size_t>(initial_words_) * sizeof(BitmapWord);
+        if (reserved_bytes_ == 0 || lim <= initial_words_) return initial;
+        const std::size_t granule =
+            huge_advised_.load(std::memory_order_relaxed) ? detail::huge_page_bytes : detail::os_page_bytes();
+        const std::size_t bytes = (static_cast<std::size_t>(lim) * sizeof(BitmapWord) + granule - 1) & ~(granule - 1);
+        return std::max(initial, std::min(bytes, reserved_bytes_));
+    }
+
+    /// The slow write path inside a reservation: word w is at or beyond the high-water mark. Raises the capacity
+    /// to cover w, then the mark to the end of w's page (within the capacity): the next writes to that page take
+    /// the inline path. Readers never write the mark.
+    KEYSPACE_NOINLINE BitmapWord& commit_word(std::uint64_t w) {
+        ensure_capacity(w * detail::word_bits + (detail::word_bits - 1));
+        const std::uint64_t page_words = detail::os_page_bytes() / sizeof(BitmapWord);
+        const std::uint64_t cap_words = capacity_.load(std::memory_order_relaxed) / detail::word_bits;
+        const std::uint64_t want = std::min({(w / page_words + 1) * page_words, cap_words, seg_words_});
+        std::uint64_t cur = limit_.load(std::memory_order_relaxed);
+        while (cur < want && !limit_.compare_exchange_weak(cur, want, std::memory_order_relaxed)) {
+        }
+        if (want * sizeof(BitmapWord) >= detail::huge_page_min_bytes && !huge_advised_.load(std::memory_order_relaxed))
+            advise_huge();
+        return seg_[w];
+    }
+
+    void advise_huge() noexcept {
+        if (!huge_advised_.exchange(true, std::memory_order_relaxed)) detail::advise_huge_pages(seg_, reserved_bytes_);
+    }
+
+    /// Zeroes the first segment's words below the high-water mark, giving a reservation's whole pages back to the
+    /// OS. Exclusive.
+    void release_segment() noexcept {
+        const std::uint64_t lim = limit_.load(std::memory_order_relaxed);
+        if (reserved_bytes_ != 0)
+            detail::zero_reserved_words(seg_, lim);
+        else
+            for (std::uint64_t i = 0; i < lim; ++i) seg_[i].store(0, std::memory_order_relaxed);
     }
 
     [[nodiscard]] Chunk* find_chunk(std::uint64_t c) const noexcept {
@@ -353,12 +481,21 @@ private:
     }
 
     const std::uint64_t initial_bits_;
-    const std::uint64_t seg0_words_;
-    BitmapWord* const seg0_;
+    const std::uint64_t initial_words_; // the initial capacity's words counted as allocated (<= max_eager_bits)
+    // The hot members, together: test_bit reads seg_ and seg_words_, word_for_write seg_ and limit_.
+    BitmapWord* const seg_;
+    const std::uint64_t seg_words_; // the contiguous first segment: the reservation, or the initial words
+    // Words [0, limit_) of the first segment may have been written (the high-water mark, page-rounded, within the
+    // capacity); writes below it are inline, writes at or beyond it in the reservation go through commit_word.
+    // Raised only by writers (a CAS), reset only by the exclusive resets; equal to seg_words_ without a reservation.
+    std::atomic<std::uint64_t> limit_;
+    const std::uint64_t initial_limit_;
     std::atomic<std::uint64_t> capacity_;
     std::atomic<std::uintptr_t> root_{0};
-    const bool owned_ = true; // before memory_: its initialiser reads owned_
-    std::atomic<std::size_t> memory_;
+    const std::size_t reserved_bytes_ = 0; // bytes of the reservation, 0 without one
+    const bool owned_ = true;
+    std::atomic<bool> huge_advised_{false};
+    std::atomic<std::size_t> memory_{0}; // the tree's chunks and nodes
 };
 
 /// What BasicAtomicBitmap needs from its Storage parameter (see the file comment).

@@ -17,6 +17,7 @@
 
 #if defined(__linux__) && !defined(KEYSPACE_NO_HUGE_PAGES)
 #include <sys/mman.h> // for mmap, munmap, madvise
+#include <unistd.h>   // for sysconf
 #define KEYSPACE_DETAIL_MAP_HUGE_PAGES 1
 #endif
 
@@ -95,6 +96,129 @@ inline void free_zeroed_words(atomic_word* p, std::uint64_t words) noexcept {
 #endif
     std::free(p);
 }
+
+// ---- the reserved contiguous range of GrowableStorage --------------------------------------------------------------
+
+/// Bytes of address space a growable storage reserves for its contiguous segment: 1 GiB, 2^33 bits (8.6 * 10^9
+/// IDs) reached by one compare and one load; IDs beyond it go through the radix tree. Only address space: pages are
+/// committed by the OS as words are first written (MAP_NORESERVE), and a reservation is one mapping. 1 GiB because
+/// a process may hold thousands of trackers: with the cap below on live reservations, all of them together take at
+/// most 16 TiB of the 128 TiB of x86-64 user space and 16384 of the 65530 mappings vm.max_map_count allows by
+/// default. Read at construction only; 0 disables the reservation (the small first segment and the tree, as on
+/// systems without mmap). Tuning and test knob: set it while no storage is being constructed. Lower it under
+/// emulators that track every guest page of a mapping (qemu-user up to 7.2: ~4 MiB of host memory per reserved GiB).
+inline std::atomic<std::size_t> growable_reservation_bytes{std::size_t{1} << 30};
+
+/// Live reservations allowed at once in the process (see growable_reservation_bytes); a storage constructed beyond
+/// it falls back to the small segment and the tree. Tuning and test knob.
+inline std::atomic<std::size_t> growable_reservation_limit{16384};
+
+/// Live reservations now (constructions minus destructions of reserving storages).
+inline std::atomic<std::size_t> growable_reservations_live{0};
+
+/// The OS page size (4096 where it cannot be asked).
+[[nodiscard]] inline std::size_t os_page_bytes() noexcept {
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+    static const std::size_t page = [] {
+        const long p = ::sysconf(_SC_PAGESIZE);
+        return p > 0 ? static_cast<std::size_t>(p) : std::size_t{4096};
+    }();
+    return page;
+#else
+    return 4096;
+#endif
+}
+
+/// Reserves `bytes` (a multiple of 2 MiB) of zero-filled address space on a 2 MiB boundary, committed page by page
+/// on first write (MAP_NORESERVE). nullptr, never an exception, when it cannot: no mmap on this platform, the
+/// process-wide cap reached, or mmap refused (vm.overcommit_memory=2 charging the whole range, RLIMIT_AS, address
+/// space exhausted, a sanitizer's restricted layout). Release with release_reservation(p, bytes).
+[[nodiscard]] inline atomic_word* reserve_words(std::size_t bytes) noexcept {
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+    if (bytes == 0 || bytes > (std::size_t{1} << 46)) return nullptr;
+    if (growable_reservations_live.fetch_add(1, std::memory_order_relaxed) >=
+        growable_reservation_limit.load(std::memory_order_relaxed)) {
+        growable_reservations_live.fetch_sub(1, std::memory_order_relaxed);
+        return nullptr;
+    }
+    const std::size_t total = bytes + huge_page_bytes;
+    void* m = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+        growable_reservations_live.fetch_sub(1, std::memory_order_relaxed);
+        return nullptr;
+    }
+    // As allocate_zeroed_words: keep the 2 MiB-aligned part, one mapping.
+    const auto base = reinterpret_cast<std::uintptr_t>(m);
+    const std::uintptr_t aligned = (base + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1};
+    const std::size_t head = aligned - base, tail = total - head - bytes;
+    if (head != 0) ::munmap(m, head);
+    if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+    return reinterpret_cast<atomic_word*>(aligned);
+#else
+    (void)bytes;
+    return nullptr;
+#endif
+}
+
+/// Releases what reserve_words(bytes) returned.
+inline void release_reservation(atomic_word* p, std::size_t bytes) noexcept {
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+    ::munmap(static_cast<void*>(p), bytes);
+    growable_reservations_live.fetch_sub(1, std::memory_order_relaxed);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/// Advises a reservation for transparent huge pages (best effort).
+inline void advise_huge_pages(atomic_word* p, std::size_t bytes) noexcept {
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+    ::madvise(static_cast<void*>(p), bytes, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+/// Whether MADV_DONTNEED gives pages of a private anonymous mapping back as zero pages here (it does on Linux;
+/// some emulators, e.g. older qemu-user, accept the call and do nothing). Probed once per process.
+[[nodiscard]] inline bool dontneed_zeroes() noexcept {
+    static const bool ok = [] {
+        const std::size_t page = os_page_bytes();
+        void* m = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return false;
+        auto* w = static_cast<atomic_word*>(m);
+        w->store(1, std::memory_order_relaxed);
+        const bool zeroed = ::madvise(m, page, MADV_DONTNEED) == 0 && w->load(std::memory_order_relaxed) == 0;
+        ::munmap(m, page);
+        return zeroed;
+    }();
+    return ok;
+}
+#endif
+
+/// Sets words [0, n) of a reservation to zero: whole pages are given back to the OS (MADV_DONTNEED: they read as
+/// zero and are committed again on the next write), the rest is stored. Exclusive.
+inline void zero_reserved_words(atomic_word* p, std::uint64_t n) noexcept {
+    std::uint64_t from = 0;
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+    const std::size_t page_words = os_page_bytes() / sizeof(atomic_word);
+    const std::uint64_t whole = n / page_words * page_words;
+    if (whole * sizeof(atomic_word) >= huge_page_bytes && dontneed_zeroes() &&
+        ::madvise(static_cast<void*>(p), static_cast<std::size_t>(whole) * sizeof(atomic_word), MADV_DONTNEED) == 0)
+        from = whole;
+#endif
+    for (std::uint64_t i = from; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
+}
+
+/// Tag of GrowableStorage's constructor without a reservation (small first segment and the radix tree): for
+/// storages made by the million (a hierarchical tracker's sub-ID bitmaps) and for words that hold pointers.
+struct unreserved_t {
+    explicit unreserved_t() = default;
+};
+inline constexpr unreserved_t unreserved{};
 
 /// Tag of GrowableStorage's adopting constructor.
 struct adopt_words_t {

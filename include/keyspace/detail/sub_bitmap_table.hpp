@@ -14,6 +14,7 @@
 #include <cstddef> // for std::size_t
 #include <cstdint> // for std::uint64_t, std::uintptr_t
 #include <memory>  // for std::unique_ptr
+#include <utility> // for std::in_place
 
 KEYSPACE_BEGIN_NAMESPACE
 
@@ -56,7 +57,8 @@ public:
         std::uint64_t p = slot.load(std::memory_order_acquire); // pairs with the release CAS below
         if (p != 0) [[likely]]
             return *to_bitmap(p);
-        auto fresh = std::make_unique<SubBitmap>(sub_bitmap_initial_bits);
+        // Unreserved: a table may hold millions of sub-bitmaps, one mapping each would exhaust vm.max_map_count.
+        auto fresh = std::make_unique<SubBitmap>(std::in_place, unreserved, sub_bitmap_initial_bits);
         on_create();
         if (slot.compare_exchange_strong(p, to_slot(fresh.get()), std::memory_order_acq_rel, std::memory_order_acquire))
             return *fresh.release();
@@ -96,7 +98,9 @@ private:
         });
     }
 
-    GrowableStorage slots_{0}; // slot id: the SubBitmap* of id as an integer, 0 while id has none
+    // slot id: the SubBitmap* of id as an integer, 0 while id has none. Unreserved: the slots live in heap chunks,
+    // where leak checkers look for the pointers they hold.
+    GrowableStorage slots_{unreserved, 0};
 };
 
 } // namespace detail
