@@ -106,23 +106,23 @@ public:
      *  which find it as fast without the count and select.
      *
      *  The bound is the highest count found by a scan of the chunks, raised by the changes since: the tracker's
-     *  count() and removals() (its stamp) are read every 64 draws; each key added since the scan raises the set
-     *  class's bound by one, each removed key the unset class's (no chunk gains more). A chunk found above its
+     *  count() and removals() (its stamp) are read every 64 chunk draws; each key added since the scan raises the
+     *  set class's bound by one, each removed key the unset class's (no chunk gains more). A chunk found above its
      *  bound, a bound raised by more than a quarter (plus 8) since the scan, or a count that fell by more than the
      *  removals (clear()) send the draws back to draw(f) until the next scan, and so does a class that was empty
      *  at the scan (bound 0). The scan runs once draw(f) has answered as many draws as there are chunks since the
      *  bounds were lost (its cost amortized over them; none for short streams). After 16 tries without a match
      *  (a class too rare for its bound) one draw(f) answers: as draw(f) is exact, so is the mixture. Keys changed
-     *  by other threads are seen at the next stamp read (64 draws at most): until then a chunk pushed above the
-     *  bound is drawn a little too rarely unless a try meets it. */
+     *  by other threads are seen at the next stamp read (64 chunk draws at most): until then a chunk pushed above
+     *  the bound is drawn a little too rarely unless a try meets it. */
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw_class(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
         if (bounded_) [[likely]] {
+            if (!chunked_[c]) // a dense class: the probes of draw(f), with no stamp to follow
+                return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
             if (--until_check_ == 0) [[unlikely]]
                 check_changes();
-            if (!chunked_[c]) // a dense class: the probes of draw(f)
-                return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
             for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
                 const std::uint64_t p = chunk_try(c);
                 if (p != no_position) [[likely]]
@@ -184,7 +184,8 @@ private:
         x[3] = w[3].load(order) ^ flip, x[4] = w[4].load(order) ^ flip, x[5] = w[5].load(order) ^ flip;
         x[6] = w[6].load(order) ^ flip, x[7] = w[7].load(order) ^ flip;
     }
-    static KEYSPACE_ALWAYS_INLINE void count8(const std::uint64_t (&x)[chunk_words], std::uint64_t (&n)[chunk_words]) noexcept {
+    static KEYSPACE_ALWAYS_INLINE void count8(const std::uint64_t (&x)[chunk_words],
+                                              std::uint64_t (&n)[chunk_words]) noexcept {
         n[0] = static_cast<std::uint64_t>(std::popcount(x[0])), n[1] = static_cast<std::uint64_t>(std::popcount(x[1]));
         n[2] = static_cast<std::uint64_t>(std::popcount(x[2])), n[3] = static_cast<std::uint64_t>(std::popcount(x[3]));
         n[4] = static_cast<std::uint64_t>(std::popcount(x[4])), n[5] = static_cast<std::uint64_t>(std::popcount(x[5]));
