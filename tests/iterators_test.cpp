@@ -316,6 +316,89 @@ TEST_CASE("mixed_ratio holds the set share within 1.5% at any density", "[iter][
     }
 }
 
+namespace {
+
+/// Chi-square of per-key draw counts against the uniform distribution over `keys`; draws outside `keys` fail.
+double uniform_chi2(const std::map<std::uint64_t, std::uint64_t>& counts, const std::set<std::uint64_t>& keys,
+                    std::uint64_t draws) {
+    const double expect = static_cast<double>(draws) / static_cast<double>(keys.size());
+    double chi2 = 0;
+    for (const std::uint64_t k : keys) {
+        const auto it = counts.find(k);
+        const double c = it == counts.end() ? 0.0 : static_cast<double>(it->second);
+        chi2 += (c - expect) * (c - expect) / expect;
+    }
+    for (const auto& [k, c] : counts)
+        if (!keys.count(k)) chi2 += 1e9; // a draw of the wrong class
+    return chi2;
+}
+
+/// A sparse class spread very unevenly over 512-position chunks: one chunk's first word full, one key per word in
+/// another, runs of 5 in a third, ~10 % elsewhere. Word-then-bit (or chunk-then-bit) sampling is far from uniform
+/// over it; the chunk draws of mixed_ratio must be exactly uniform.
+std::set<std::uint64_t> uneven_class(std::uint64_t n) {
+    std::set<std::uint64_t> keys;
+    SplitMix rng{99};
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const std::uint64_t chunk = i / 512, in_chunk = i % 512;
+        const bool in = chunk % 4 == 0   ? in_chunk < 64
+                        : chunk % 4 == 1 ? in_chunk % 64 == 7
+                        : chunk % 4 == 2 ? in_chunk % 100 < 5
+                                         : static_cast<double>(rng.next() >> 11) * 0x1.0p-53 < 0.1;
+        if (in) keys.insert(i);
+    }
+    return keys;
+}
+
+} // namespace
+
+TEST_CASE("mixed_ratio draws each class uniformly over an uneven population, before and after changes",
+          "[iter][mixed][stats]") {
+    constexpr std::uint64_t n = 8192, draws = 300'000;
+    for (const bool set_class : {true, false}) {
+        for (const bool offset : {false, true}) {
+            // The sparse class is the set keys (set_class) or the unset ones; the space is the whole range or
+            // [37, n - 21), whose edge chunks are partial.
+            PrefixTracker t("u:", n);
+            std::set<std::uint64_t> sparse = uneven_class(n);
+            for (std::uint64_t i = 0; i < n; ++i)
+                if (sparse.count(i) == (set_class ? 1u : 0u)) t.add(i);
+            const std::uint64_t b = offset ? 37 : 0, e = offset ? n - 21 : n;
+            std::set<std::uint64_t> keys;
+            for (const std::uint64_t k : sparse)
+                if (k >= b && k < e) keys.insert(k);
+            auto it = t.iter().range(b, e).mixed_ratio(set_class ? 1.0 : 0.0).seed(11).random();
+            const auto run = [&] {
+                std::map<std::uint64_t, std::uint64_t> counts;
+                for (std::uint64_t i = 0; i < draws; ++i) ++counts[it.next()->id];
+                return uniform_chi2(counts, keys, draws);
+            };
+            INFO("set class " << set_class << ", offset " << offset << ", " << keys.size() << " keys");
+            const double before = run();
+            CHECK(before < chi2_limit(static_cast<double>(keys.size() - 1)));
+            // Grow the class in one chunk past the highest count the stream has seen (20 keys: the bound is raised
+            // rather than rescanned) and in another by many (a rescan), then draw again after 64 draws.
+            std::uint64_t grown = 0;
+            for (std::uint64_t i = 4 * 512; grown < 20; ++i)
+                if (!keys.count(i)) {
+                    set_class ? (void)t.add(i) : (void)t.remove(i);
+                    keys.insert(i), ++grown;
+                }
+            for (int i = 0; i < 64; ++i) (void)it.next();
+            const double raised = run();
+            CHECK(raised < chi2_limit(static_cast<double>(keys.size() - 1)));
+            for (std::uint64_t i = 9 * 512 + 100; i < 9 * 512 + 400; ++i)
+                if (!keys.count(i)) {
+                    set_class ? (void)t.add(i) : (void)t.remove(i);
+                    keys.insert(i);
+                }
+            for (int i = 0; i < 64; ++i) (void)it.next();
+            const double rescanned = run();
+            CHECK(rescanned < chi2_limit(static_cast<double>(keys.size() - 1)));
+        }
+    }
+}
+
 TEST_CASE("mixed_ratio draws from the other class when one class is empty", "[iter][mixed]") {
     PrefixTracker empty("m:", 1000);
     auto it = empty.iter().mixed_ratio(0.9).seed(1).random();

@@ -5,16 +5,18 @@
 
 #include <keyspace/config.hpp>
 #include <keyspace/detail/atomic_word.hpp>
+#include <keyspace/detail/bits.hpp>
 #include <keyspace/detail/isa.hpp>
 #include <keyspace/detail/random_bits.hpp>
 #include <keyspace/detail/iteration_space.hpp>
 #include <keyspace/detail/scanner.hpp>
+#include <keyspace/detail/select_bit.hpp>
 #include <keyspace/sampling/access_distribution.hpp>
 #include <keyspace/sampling/rng.hpp>
 
-#include <algorithm> // for std::min
+#include <algorithm> // for std::min, std::max
 #include <atomic>    // for std::memory_order
-#include <bit>       // for std::countl_zero, std::countr_zero
+#include <bit>       // for std::countl_zero, std::countr_zero, std::popcount
 #include <cstddef>   // for std::size_t
 #include <cmath>     // for std::log, std::log1p, std::floor
 #include <cstdint>   // for std::uint64_t
@@ -79,6 +81,57 @@ public:
         return draw_after_miss(f, scan, p, 1);
     }
 
+    /// Class draws from whole chunks (mixed_ratio streams): turns them on when the space is uniform, linear,
+    /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class.
+    KEYSPACE_ISA_ABI
+    void use_chunks() {
+        chunks_ = blocks_ && !space_.tracker->is_shared();
+        if (!chunks_) return;
+        words_total_ = (run_base_ + n_ + 63) >> 6;
+        chunk_count_ = (words_total_ + chunk_words - 1) / chunk_words;
+        scan_after_ = chunk_count_ + 8;
+        for (auto& k : chunk_ahead_) k = next_chunk();
+    }
+
+    /** One position of the class asked for (set when want_set, else unset), uniform among the positions of that
+     *  class, as draw(SetOnly / UnsetOnly) gives, from fewer random cache lines where that class is sparse.
+     *
+     *  Chunk draws (after use_chunks). The space is cut into chunks of 8 words (one cache line, 512 positions);
+     *  `bound` is a number no chunk's count of the class exceeds. A try picks a uniform chunk, counts the class in
+     *  it (c) and draws a uniform u < bound: if u < c it returns the u-th position of the class in the chunk, else
+     *  the draw tries again. Each try returns a given position of the class with probability 1 / (chunks * bound),
+     *  the same for all: an exact uniform draw, whatever the chunks' populations, as long as the bound holds. A try
+     *  costs one cache line and succeeds with probability (mean count / bound): at 10 % density about 51 / 84,
+     *  against 0.1 for one probed bit. A class denser than a quarter of the space keeps the probes of draw(f),
+     *  which find it as fast without the count and select.
+     *
+     *  The bound is the highest count found by a scan of the chunks, raised by the changes since: the tracker's
+     *  count() and removals() (its stamp) are read every 64 chunk draws; each key added since the scan raises the
+     *  set class's bound by one, each removed key the unset class's (no chunk gains more). A chunk found above its
+     *  bound, a bound raised by more than a quarter (plus 8) since the scan, or a count that fell by more than the
+     *  removals (clear()) send the draws back to draw(f) until the next scan, and so does a class that was empty
+     *  at the scan (bound 0). The scan runs once draw(f) has answered as many draws as there are chunks since the
+     *  bounds were lost (its cost amortized over them; none for short streams). After 16 tries without a match
+     *  (a class too rare for its bound) one draw(f) answers: as draw(f) is exact, so is the mixture. Keys changed
+     *  by other threads are seen at the next stamp read (64 chunk draws at most): until then a chunk pushed above
+     *  the bound is drawn a little too rarely unless a try meets it. */
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw_class(bool want_set) {
+        const unsigned c = want_set ? 0 : 1;
+        if (bounded_) [[likely]] {
+            if (!chunked_[c]) // a dense class: the probes of draw(f), with no stamp to follow
+                return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+            if (--until_check_ == 0) [[unlikely]]
+                check_changes();
+            for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
+                const std::uint64_t p = chunk_try(c);
+                if (p != no_position) [[likely]]
+                    return p;
+            }
+        }
+        return draw_class_slow(want_set);
+    }
+
 private:
     // Uniform draws over a linear space come in blocks of `width` positions, drawn `depth` blocks ahead of use with
     // their words prefetched, so that random probes of a large bitmap overlap their cache misses; the bits are
@@ -118,6 +171,163 @@ private:
         }
         rng_ = g;
     }
+    // ---- chunk draws (draw_class) ---------------------------------------------------------------------------
+    static constexpr unsigned chunk_words = 8, chunk_depth = 16, chunk_tries = 16, check_every = 64;
+    static constexpr std::uint64_t no_position = ~0ull;
+
+    // The loops over a chunk's words are written out: left as loops they are not unrolled by every compiler, and
+    // a rolled one (or an outlined lambda) costs about as much as the whole try.
+    static KEYSPACE_ALWAYS_INLINE void load8(const atomic_word* w, std::uint64_t flip, std::uint64_t (&x)[chunk_words],
+                                             std::memory_order order) noexcept {
+        static_assert(chunk_words == 8);
+        x[0] = w[0].load(order) ^ flip, x[1] = w[1].load(order) ^ flip, x[2] = w[2].load(order) ^ flip;
+        x[3] = w[3].load(order) ^ flip, x[4] = w[4].load(order) ^ flip, x[5] = w[5].load(order) ^ flip;
+        x[6] = w[6].load(order) ^ flip, x[7] = w[7].load(order) ^ flip;
+    }
+    static KEYSPACE_ALWAYS_INLINE void count8(const std::uint64_t (&x)[chunk_words],
+                                              std::uint64_t (&n)[chunk_words]) noexcept {
+        n[0] = static_cast<std::uint64_t>(std::popcount(x[0])), n[1] = static_cast<std::uint64_t>(std::popcount(x[1]));
+        n[2] = static_cast<std::uint64_t>(std::popcount(x[2])), n[3] = static_cast<std::uint64_t>(std::popcount(x[3]));
+        n[4] = static_cast<std::uint64_t>(std::popcount(x[4])), n[5] = static_cast<std::uint64_t>(std::popcount(x[5]));
+        n[6] = static_cast<std::uint64_t>(std::popcount(x[6])), n[7] = static_cast<std::uint64_t>(std::popcount(x[7]));
+    }
+    // One step of the search for the word holding rank u: masks rather than conditionals, which compilers turn
+    // into branches that mispredict on random ranks.
+    static KEYSPACE_ALWAYS_INLINE void rank_step(std::uint64_t count, std::uint64_t u, std::uint64_t& below,
+                                                 std::uint64_t& r, std::uint64_t& j) noexcept {
+        below += count;
+        const std::uint64_t past = 0 - static_cast<std::uint64_t>(below <= u); // all ones when rank u is further
+        j -= past;
+        r -= count & past;
+    }
+    // A uniform chunk, its first and last words prefetched.
+    KEYSPACE_ALWAYS_INLINE std::uint64_t next_chunk() noexcept {
+        const std::uint64_t k = detail::uniform_below(rng_, chunk_count_);
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(words_ + k * chunk_words);
+        __builtin_prefetch(words_ + std::min(k * chunk_words + (chunk_words - 1), words_total_ - 1)); // if another line
+#endif
+        return k;
+    }
+    // The words of chunk k holding positions of class c (0: set, 1: unset) as masks; positions outside the space
+    // (in the first and last chunks) are clear, and no word past the space is read.
+    KEYSPACE_ALWAYS_INLINE void load_chunk(std::uint64_t k, unsigned c, std::uint64_t (&x)[chunk_words],
+                                           std::memory_order order) const noexcept {
+        const atomic_word* w = words_ + k * chunk_words;
+        const std::uint64_t flip = c == 0 ? 0 : ~0ull;
+        if (k != 0 && k + 1 < chunk_count_) [[likely]] {
+            load8(w, flip, x, order);
+            return;
+        }
+        const std::uint64_t w0 = k * chunk_words, end_bit = run_base_ + n_;
+        for (unsigned j = 0; j < chunk_words; ++j) {
+            const std::uint64_t i = w0 + j;
+            if (i >= words_total_) {
+                x[j] = 0;
+                continue;
+            }
+            std::uint64_t valid = ~0ull;
+            if (i == 0) valid &= ~0ull << run_base_;
+            if (i == words_total_ - 1) valid &= detail::mask_below(end_bit);
+            x[j] = (w[j].load(order) ^ flip) & valid;
+        }
+    }
+    // One try of draw_class: a position of class c, or no_position (the try missed, or the chunk was above the
+    // bound: then bounded_ is cleared).
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::uint64_t chunk_try(unsigned c) noexcept {
+        const std::uint64_t k = chunk_ahead_[chunk_head_];
+        chunk_ahead_[chunk_head_] = next_chunk();
+        chunk_head_ = (chunk_head_ + 1) % chunk_depth;
+        std::uint64_t x[chunk_words];
+        // Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before setting it.
+        load_chunk(k, c, x, std::memory_order_acquire);
+        std::uint64_t n[chunk_words];
+        count8(x, n);
+        const std::uint64_t total = ((n[0] + n[1]) + (n[2] + n[3])) + ((n[4] + n[5]) + (n[6] + n[7])); // a tree
+        const std::uint64_t bound = bound_[c];
+        const std::uint64_t u = detail::uniform_below(rng_, bound);
+        if (total > bound) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
+            lose_bounds();
+            return no_position;
+        }
+        if (u >= total) return no_position;
+        // The word holding the class's u-th position, branch-free: how many prefix counts are <= u.
+        std::uint64_t below = 0, r = u, j = 0;
+        rank_step(n[0], u, below, r, j), rank_step(n[1], u, below, r, j), rank_step(n[2], u, below, r, j);
+        rank_step(n[3], u, below, r, j), rank_step(n[4], u, below, r, j), rank_step(n[5], u, below, r, j);
+        rank_step(n[6], u, below, r, j);
+        const unsigned bit = detail::select_bit(x[j], static_cast<unsigned>(r));
+        return (k * chunk_words + j) * 64 + bit - run_base_;
+    }
+    // draw_class when the chunks cannot answer: draw(f), and the scan once enough such draws paid for it.
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_class_slow(bool want_set) {
+        const unsigned c = want_set ? 0 : 1;
+        if (chunks_ && !bounded_ && ++slow_draws_ >= scan_after_) {
+            scan_chunks();
+            for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
+                const std::uint64_t p = chunk_try(c);
+                if (p != no_position) return p;
+            }
+        }
+        return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+    }
+    void lose_bounds() noexcept {
+        bounded_ = false;
+        slow_draws_ = 0;
+    }
+    // The highest count of each class over the chunks; the stamp is read first, so changes made during the scan
+    // raise the bounds afterwards.
+    KEYSPACE_ISA_ABI
+    void scan_chunks() noexcept {
+        at_scan_ = QuietSince::stamp(*space_.tracker);
+        std::uint64_t most[2] = {0, 0}, total_set = 0;
+        std::uint64_t x[chunk_words];
+        for (std::uint64_t k = 0; k < chunk_count_; ++k) {
+            load_chunk(k, 0, x, std::memory_order_relaxed);
+            std::uint64_t set = 0;
+            for (unsigned j = 0; j < chunk_words; ++j) set += static_cast<std::uint64_t>(std::popcount(x[j]));
+            std::uint64_t valid = chunk_words * 64;
+            if (k == 0 || k + 1 == chunk_count_) { // the edge chunks hold fewer positions
+                const std::uint64_t lo = std::max<std::uint64_t>(k * chunk_words * 64, run_base_);
+                const std::uint64_t hi = std::min<std::uint64_t>((k + 1) * chunk_words * 64, run_base_ + n_);
+                valid = hi - lo;
+            }
+            total_set += set;
+            most[0] = std::max(most[0], set);
+            most[1] = std::max(most[1], valid - set);
+        }
+        scanned_[0] = bound_[0] = most[0];
+        scanned_[1] = bound_[1] = most[1];
+        // A class denser than a quarter of the space is found as fast by the probes of draw(f) (a block of 4 hits
+        // with probability 0.68 or more, without the chunk's count and select): the chunks serve the sparse ones.
+        const std::uint64_t total_unset = n_ - std::min(n_, total_set);
+        chunked_[0] = total_set <= n_ / 4;
+        chunked_[1] = total_unset <= n_ / 4;
+        bounded_ = true;
+        slow_draws_ = 0;
+        until_check_ = check_every;
+    }
+    // Every 64 chunk draws: raises the bounds by the keys added and removed since the scan (see draw_class).
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE void check_changes() noexcept {
+        until_check_ = check_every;
+        const QuietSince::Stamp now = QuietSince::stamp(*space_.tracker);
+        if (now.count == at_scan_.count && now.removals == at_scan_.removals) return;
+        if (now.removals < at_scan_.removals || now.count + now.removals < at_scan_.count + at_scan_.removals) {
+            lose_bounds(); // not counted as keys come and go (clear(), reset): scan again
+            return;
+        }
+        const std::uint64_t added = (now.count + now.removals) - (at_scan_.count + at_scan_.removals);
+        const std::uint64_t removed = now.removals - at_scan_.removals;
+        const std::uint64_t most = chunk_words * 64;
+        bound_[0] = std::min(most, scanned_[0] + added);
+        bound_[1] = std::min(most, scanned_[1] + removed);
+        for (unsigned c = 0; c < 2; ++c)
+            if (chunked_[c] && bound_[c] > scanned_[c] + scanned_[c] / 4 + 8) lose_bounds(); // worth a new scan
+    }
+
     // Finds the words of a linear space when one committed run holds them all (a sized bitmap's contiguous
     // segment, or a fixed one: memory that never moves and is never released while the tracker lives): words_ is
     // then the space's first word and position p is bit run_base_ + p from it. False otherwise.
@@ -231,6 +441,18 @@ private:
     std::uint64_t newest_ = 0;
     std::uint64_t interval_ = first_interval, until_refresh_ = first_interval;
     QuietSince quiet_[2]; // set-only and unset-only draws: nothing matched at the last scan
+    // Chunk draws (draw_class, mixed_ratio streams): [0] the set class, [1] the unset class.
+    bool chunks_ = false;                 // turned on by use_chunks
+    bool bounded_ = false;                // bound_ holds: draw_class draws chunks
+    std::uint64_t words_total_ = 0, chunk_count_ = 0;
+    std::uint64_t bound_[2] = {0, 0};     // no chunk holds more positions of the class (0: draw(f) answers)
+    std::uint64_t scanned_[2] = {0, 0};   // the highest counts at the last scan
+    bool chunked_[2] = {false, false};    // the class was sparse at the last scan: chunk draws serve it
+    QuietSince::Stamp at_scan_;           // the tracker's stamp before the last scan
+    std::uint64_t slow_draws_ = 0, scan_after_ = 0; // draw(f) answers since the bounds were lost; the scan's price
+    unsigned until_check_ = check_every;
+    std::uint64_t chunk_ahead_[chunk_depth] = {}; // the next chunks, chunk_ahead_[chunk_head_] first (prefetched)
+    unsigned chunk_head_ = 0;
 };
 
 /// Geometric skip lengths for sample(p): how many matches to pass before the next kept one.

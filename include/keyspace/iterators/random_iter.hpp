@@ -111,6 +111,7 @@ private:
         // Built here and moved in: the scanning constructor stays in this (instruction-set-tagged) constructor
         // rather than in std::optional::emplace, whose name does not carry the tag.
         if (dist || mixed_) stream_ = detail::DrawStream(s, dist.value_or(AccessDistribution::uniform()), seed);
+        if (mixed_) stream_->use_chunks(); // uniform within each class: whole-chunk draws (see DrawStream::draw_class)
         skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
     }
@@ -205,13 +206,14 @@ private:
     }
 
     // Mixed stream: choose the class first, then a position of that class from the draw stream (uniform unless a
-    // distribution was given; redrawn on a miss, with its 64-miss fallback). An empty class yields the other class.
+    // distribution was given: from whole chunks, see DrawStream::draw_class; else redrawn on a miss, with its
+    // 64-miss fallback). An empty class yields the other class.
     // sample(p) keeps each draw with probability p.
     KEYSPACE_ISA_ABI
     std::optional<Key> draw_mixed() {
         for (;;) {
             const bool want_set = rng_.uniform01() < ratio_;
-            auto p = stream_->draw(want_set ? detail::Filter::SetOnly : detail::Filter::UnsetOnly);
+            auto p = stream_->draw_class(want_set);
             if (!p) [[unlikely]] // the class is empty: the other one
                 p = stream_->draw(want_set ? detail::Filter::UnsetOnly : detail::Filter::SetOnly);
             if (!p) [[unlikely]] // neither class found now (the tracker is changing under the scans)
