@@ -149,7 +149,7 @@ public:
     /// is freed; the capacity is fixed (writes beyond it throw std::length_error); shared() is true.
     GrowableStorage(detail::adopt_words_t, BitmapWord* words, std::uint64_t word_count) noexcept
         : initial_bits_(word_count * detail::word_bits), initial_words_(word_count), seg_(words),
-          seg_words_(word_count), limit_(word_count), initial_limit_(word_count), capacity_(initial_bits_),
+          seg_words_(word_count), limit_(word_count), capacity_(initial_bits_),
           owned_(false) {}
     ~GrowableStorage() {
         free_tree(root_.load(std::memory_order_relaxed));
@@ -267,7 +267,7 @@ public:
         free_tree(root_.exchange(0, std::memory_order_acq_rel));
         memory_.store(0, std::memory_order_relaxed);
         release_segment();
-        limit_.store(initial_limit_, std::memory_order_relaxed);
+        limit_.store(initial_words_, std::memory_order_relaxed);
         capacity_.store(initial_bits_, std::memory_order_relaxed);
     }
 
@@ -302,12 +302,14 @@ private:
     GrowableStorage(std::uint64_t capacity_bits, bool reserve)
         : GrowableStorage(detail::checked_capacity_words(capacity_bits), reserve, 0) {}
     GrowableStorage(std::uint64_t words, bool reserve, int)
-        : GrowableStorage(words, std::min(words * detail::word_bits, max_eager_bits) / detail::word_bits,
-                          make_segment(std::min(words * detail::word_bits, max_eager_bits) / detail::word_bits,
-                                       reserve)) {}
+        : GrowableStorage(words, eager_words_of(words), make_segment(eager_words_of(words), reserve)) {}
+    /// The initial capacity's words counted as allocated: at most max_eager_bits of them.
+    static constexpr std::uint64_t eager_words_of(std::uint64_t words) noexcept {
+        return std::min(words * detail::word_bits, max_eager_bits) / detail::word_bits;
+    }
     GrowableStorage(std::uint64_t words, std::uint64_t eager_words, Segment seg)
         : initial_bits_(words * detail::word_bits), initial_words_(eager_words), seg_(seg.words),
-          seg_words_(seg.count), limit_(eager_words), initial_limit_(eager_words), capacity_(initial_bits_),
+          seg_words_(seg.count), limit_(eager_words), capacity_(initial_bits_),
           reserved_bytes_(seg.reserved_bytes) {
         if (reserved_bytes_ != 0 && eager_words * sizeof(BitmapWord) >= detail::huge_page_min_bytes) advise_huge();
     }
@@ -481,7 +483,7 @@ private:
     }
 
     const std::uint64_t initial_bits_;
-    const std::uint64_t initial_words_; // the initial capacity's words counted as allocated (<= max_eager_bits)
+    const std::uint64_t initial_words_; // the initial capacity's words counted as allocated (<= max_eager_bits); limit_ starts and resets here
     // The hot members, together: test_bit reads seg_ and seg_words_, word_for_write seg_ and limit_.
     BitmapWord* const seg_;
     const std::uint64_t seg_words_; // the contiguous first segment: the reservation, or the initial words
@@ -489,7 +491,6 @@ private:
     // capacity); writes below it are inline, writes at or beyond it in the reservation go through commit_word.
     // Raised only by writers (a CAS), reset only by the exclusive resets; equal to seg_words_ without a reservation.
     std::atomic<std::uint64_t> limit_;
-    const std::uint64_t initial_limit_;
     std::atomic<std::uint64_t> capacity_;
     std::atomic<std::uintptr_t> root_{0};
     const std::size_t reserved_bytes_ = 0; // bytes of the reservation, 0 without one
