@@ -1,6 +1,7 @@
 // PrefixTracker iterators: ns per yielded key for each terminal at 1 %, 50 % and 99 % density over 10^8 IDs, beside
 // a plain tzcnt walk over a std::vector<uint64_t> holding the same bits; claim throughput with one and two threads
-// (continue_write, and write() on per-thread slices); exists_pair / add_pair (existing and new), flat and table.
+// (continue_write, and write() on per-thread slices); exists_pair / add_pair (existing and new) and sequential() over
+// a sub-range, flat and table.
 #include <keyspace/keyspace.hpp>
 
 #include <benchmark/benchmark.h>
@@ -273,6 +274,28 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
     per_key(st, 1);
 }
 
+/// set_only().sub_range(0, 16).sequential() over a hierarchical tracker (2^18 IDs, sub-IDs below 64 at 25 %): every
+/// row opens a stretch, so this measures the rows policies' stretch open (flat: FlatRows; table: TableRows).
+void sequential_rows(benchmark::State& st, bool flat) {
+    auto config = keyspace::TrackerConfig::hierarchical("hash:");
+    if (flat) config = config.with_max_sub_id(64).with_max_id(1 << 18);
+    keyspace::PrefixTracker t(config);
+    constexpr u64 ids = 1 << 18;
+    keyspace::Rng rng(7);
+    u64 expected = 0;
+    for (u64 id = 0; id < ids; ++id)
+        for (u64 sub = 0; sub < 64; ++sub)
+            if ((rng() & 3) == 0 && t.add_pair(id, sub) && sub < 16) ++expected;
+    u64 keys = 0;
+    for (auto _ : st) {
+        keys = 0;
+        for (auto k : t.iter().set_only().sub_range(0, 16).sequential()) keys += 1 + (k.sub_id >> 4); // sub_id < 16: adds 1
+        benchmark::DoNotOptimize(keys);
+    }
+    if (keys != expected) st.SkipWithError("sequential() over the sub-range missed keys");
+    per_key(st, keys);
+}
+
 [[maybe_unused]] const bool registered = [] {
     for (int percent : {1, 50, 99}) {
         const std::string d = std::to_string(percent) + "pct";
@@ -320,6 +343,7 @@ void pairs(benchmark::State& st, bool flat, bool existing, bool add) {
         benchmark::RegisterBenchmark(("pairs/exists_pair/" + m).c_str(), pairs, flat, true, false);
         benchmark::RegisterBenchmark(("pairs/add_pair_existing/" + m).c_str(), pairs, flat, true, true);
         benchmark::RegisterBenchmark(("pairs/add_pair_new/" + m).c_str(), pairs, flat, false, true);
+        benchmark::RegisterBenchmark(("pairs/sequential_rows/" + m).c_str(), sequential_rows, flat)->Unit(benchmark::kMillisecond);
     }
     return true;
 }();

@@ -60,15 +60,24 @@ struct LinearRows {
     }
 };
 
+/// The part of a row that position pos opens, in a layout with rows (a row is an ID's sub-range [s.sb, s.se)):
+/// the row's ID, the sub-ID pos stands for, and how many positions of that row lie in [pos, to).
+struct RowPart {
+    std::uint64_t id, sub, len;
+};
+[[nodiscard]] inline RowPart row_part(const Space& s, std::uint64_t pos, std::uint64_t to) noexcept {
+    const std::uint64_t w = s.width(), row = pos / w;
+    return {s.b + row, s.sb + pos % w, std::min(to, (row + 1) * w) - pos};
+}
+
 /// Flat hierarchical trackers over a sub-range: ID id's row is bits [id * stride + sb, id * stride + se).
 struct FlatRows {
     using Bitmap = AtomicBitmap;
     static constexpr bool rows = true;
     [[nodiscard]] static Stretch<Bitmap> open(const Space& s, std::uint64_t pos, std::uint64_t to) noexcept {
-        const std::uint64_t w = s.width(), row = pos / w, id = s.b + row;
-        const std::uint64_t row_end = std::min(to, (row + 1) * w);
-        const std::uint64_t bit0 = id * s.stride + s.sb + pos % w;
-        return {&s.bits(), bit0, bit0 + (row_end - pos), pos};
+        const RowPart r = row_part(s, pos, to);
+        const std::uint64_t bit0 = r.id * s.stride + r.sub;
+        return {&s.bits(), bit0, bit0 + r.len, pos};
     }
     KEYSPACE_ISA_ABI
     [[nodiscard]] static std::optional<std::uint64_t> next_row(const Space& s, std::uint64_t id) noexcept {
@@ -92,10 +101,8 @@ struct TableRows {
     using Bitmap = SubBitmap;
     static constexpr bool rows = true;
     [[nodiscard]] static Stretch<Bitmap> open(const Space& s, std::uint64_t pos, std::uint64_t to) noexcept {
-        const std::uint64_t w = s.width(), row = pos / w, id = s.b + row;
-        const std::uint64_t row_end = std::min(to, (row + 1) * w);
-        const std::uint64_t sub0 = s.sb + pos % w;
-        return {s.tracker->sub_bitmap(id), sub0, sub0 + (row_end - pos), pos};
+        const RowPart r = row_part(s, pos, to);
+        return {s.tracker->sub_bitmap(r.id), r.sub, r.sub + r.len, pos};
     }
     KEYSPACE_ISA_ABI
     [[nodiscard]] static std::optional<std::uint64_t> next_row(const Space& s, std::uint64_t id) noexcept {
