@@ -68,10 +68,20 @@ public:
     /// Uniform draws over a linear space are probed `width` at a time (see probe()); the misses are out of line.
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
+        const std::uint64_t p = draw_position(f, scan);
+        return p != no_position ? std::optional<std::uint64_t>(p) : std::nullopt;
+    }
+    /// No position: what draw_position and draw_class answer for nullopt.
+    static constexpr std::uint64_t no_position = ~0ull;
+    /// draw(f, scan) with no_position for nullopt: the hot paths pass a plain integer, as a std::optional copied
+    /// between inlined frames can go through the stack in halves (a store-forwarding stall per copy).
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw_position(Filter f, bool scan = true) {
         if (f == Filter::All) return draw();
         const bool want = f == Filter::SetOnly;
         if (blocks_) [[likely]] {
-            if (const auto p = probe(want)) [[likely]]
+            const std::uint64_t p = probe(want);
+            if (p != no_position) [[likely]]
                 return p;
             return draw_after_miss(f, scan, last_probe_, width);
         }
@@ -94,7 +104,8 @@ public:
     }
 
     /** One position of the class asked for (set when want_set, else unset), uniform among the positions of that
-     *  class, as draw(SetOnly / UnsetOnly) gives, from fewer random cache lines where that class is sparse.
+     *  class, as draw(SetOnly / UnsetOnly) gives, from fewer random cache lines where that class is sparse;
+     *  no_position where draw(f) would answer nullopt.
      *
      *  Chunk draws (after use_chunks). The space is cut into chunks of 8 words (one cache line, 512 positions);
      *  `bound` is a number no chunk's count of the class exceeds. A try picks a uniform chunk, counts the class in
@@ -116,11 +127,11 @@ public:
      *  by other threads are seen at the next stamp read (64 chunk draws at most): until then a chunk pushed above
      *  the bound is drawn a little too rarely unless a try meets it. */
     KEYSPACE_ISA_ABI
-    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw_class(bool want_set) {
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw_class(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
         if (bounded_) [[likely]] {
             if (!chunked_[c]) // a dense class: the probes of draw(f), with no stamp to follow
-                return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+                return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
             if (--until_check_ == 0) [[unlikely]]
                 check_changes();
             for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
@@ -141,7 +152,7 @@ private:
     // output). A block without a match counts `width` misses.
     static constexpr unsigned width = 4, depth = 8;
 
-    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> probe(bool want) noexcept {
+    KEYSPACE_ALWAYS_INLINE std::uint64_t probe(bool want) noexcept {
         // Locals: each acquire load would otherwise make the compiler reload the members.
         std::uint64_t* b = ahead_[head_];
         const atomic_word* words = words_;
@@ -157,7 +168,7 @@ private:
         last_probe_ = b[width - 1];
         refill(b);
         head_ = (head_ + 1) % depth;
-        return hit != 0 ? std::optional<std::uint64_t>(first) : std::nullopt;
+        return hit != 0 ? first : no_position;
     }
     KEYSPACE_ALWAYS_INLINE void refill(std::uint64_t* b) noexcept {
         const atomic_word* words = words_;
@@ -173,7 +184,6 @@ private:
     }
     // ---- chunk draws (draw_class) ---------------------------------------------------------------------------
     static constexpr unsigned chunk_words = 8, chunk_depth = 16, chunk_tries = 16, check_every = 64;
-    static constexpr std::uint64_t no_position = ~0ull;
 
     // The loops over a chunk's words are written out: left as loops they are not unrolled by every compiler, and
     // a rolled one (or an outlined lambda) costs about as much as the whole try.
@@ -262,7 +272,7 @@ private:
     }
     // draw_class when the chunks cannot answer: draw(f), and the scan once enough such draws paid for it.
     KEYSPACE_ISA_ABI
-    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_class_slow(bool want_set) {
+    KEYSPACE_NOINLINE std::uint64_t draw_class_slow(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
         if (chunks_ && !bounded_ && ++slow_draws_ >= scan_after_) {
             scan_chunks();
@@ -271,7 +281,7 @@ private:
                 if (p != no_position) return p;
             }
         }
-        return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+        return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
     }
     void lose_bounds() noexcept {
         bounded_ = false;
@@ -358,13 +368,13 @@ private:
 
     // draw(f) after its first `misses` draws missed, the last of them at p.
     KEYSPACE_ISA_ABI
-    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_after_miss(Filter f, bool scan, std::uint64_t p, unsigned misses) {
+    KEYSPACE_NOINLINE std::uint64_t draw_after_miss(Filter f, bool scan, std::uint64_t p, unsigned misses) {
         const bool want = f == Filter::SetOnly;
         if (quiet_[want ? 0 : 1].quiet(*space_.tracker)) [[unlikely]] // nothing matched at the last scan
-            return std::nullopt;
+            return no_position;
         for (unsigned miss = misses; miss < 64;) {
             if (blocks_) {
-                if (const auto q = probe(want)) return q;
+                if (const std::uint64_t q = probe(want); q != no_position) return q;
                 p = last_probe_;
                 miss += width;
             } else {
@@ -373,8 +383,8 @@ private:
                 ++miss;
             }
         }
-        if (!scan) return std::nullopt;
-        return fallback(f, p);
+        if (!scan) return no_position;
+        return fallback(f, p).value_or(no_position);
     }
 
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
