@@ -50,7 +50,7 @@ public:
             n_ = s.size();
             blocks_ = uniform_ && linear_ && n_ != 0 && find_contiguous_words();
             if (blocks_)
-                for (auto& b : ahead_) refill(b);
+                refill<ring>(ahead_);
         }
     }
 
@@ -65,7 +65,8 @@ public:
     /// drawn position (wrapping to the start), unless scan is false (the caller has its own fallback). nullopt when
     /// no position matches now: a later call finds keys changed since. After a scan that found nothing, calls
     /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
-    /// Uniform draws over a linear space are probed `width` at a time (see probe()); the misses are out of line.
+    /// Uniform draws over a linear space are probed `width` at a time (two in mixed_ratio streams, see probe()); the
+    /// misses are out of line.
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
         const std::uint64_t p = draw_position(f, scan);
@@ -80,10 +81,10 @@ public:
         if (f == Filter::All) return draw();
         const bool want = f == Filter::SetOnly;
         if (blocks_) [[likely]] {
-            const std::uint64_t p = probe(want);
+            const std::uint64_t p = narrow_ ? probe<narrow>(want) : probe<width>(want);
             if (p != no_position) [[likely]]
                 return p;
-            return draw_after_miss(f, scan, last_probe_, width);
+            return draw_after_miss(f, scan, last_probe_, narrow_ ? narrow : width);
         }
         const std::uint64_t p = draw();
         if (is_set(p) == want) [[likely]] // one bit test
@@ -92,9 +93,11 @@ public:
     }
 
     /// Class draws from whole chunks (mixed_ratio streams): turns them on when the space is uniform, linear,
-    /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class.
+    /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class. The probes of
+    /// draw(f) then come in blocks of two rather than four (see probe()): they serve the dense classes.
     KEYSPACE_ISA_ABI
     void use_chunks() {
+        narrow_ = blocks_; // the dense classes: blocks of two (see probe)
         chunks_ = blocks_ && !space_.tracker->is_shared();
         if (!chunks_) return;
         words_total_ = (run_base_ + n_ + 63) >> 6;
@@ -144,37 +147,45 @@ public:
     }
 
 private:
-    // Uniform draws over a linear space come in blocks of `width` positions, drawn `depth` blocks ahead of use with
-    // their words prefetched, so that random probes of a large bitmap overlap their cache misses; the bits are
-    // tested when a block is used, so a key's state is read as late as before. A block is tested whole,
-    // branch-free, and its first match taken: the first success of a sequence of independent uniform draws, i.e.
-    // a uniform match exactly as one draw at a time gives (the block's later draws are dropped, unseen by the
-    // output). A block without a match counts `width` misses.
-    static constexpr unsigned width = 4, depth = 8;
+    // Uniform draws over a linear space come in blocks of W positions (`width`, or `narrow` in mixed_ratio
+    // streams), drawn `ring` positions ahead of use with their words prefetched, so that random probes of a large
+    // bitmap overlap their cache misses; the bits are tested when a block is used, so a key's state is read as late
+    // as before. A block is tested whole, branch-free, and its first match taken: the first success of a sequence
+    // of independent uniform draws, i.e. a uniform match exactly as one draw at a time gives (the block's later
+    // draws are dropped, unseen by the output). A block without a match counts W misses.
+    //
+    // The dropped draws cost their cache lines all the same, and the lines are what a probe costs: a block yields
+    // a match every W / (1 - (1 - d)^W) lines at density d. Wide blocks miss less often (a miss is a mispredicted
+    // branch and a call out of line), which matters where the class is sparse; the dense classes of mixed_ratio
+    // streams (d > 1/4: the sparse ones are drawn from chunks) take blocks of two: at d = 1/2, 2.7 lines per key
+    // against 4.3, at 0.9, 2.0 against 4.0.
+    static constexpr unsigned width = 4, narrow = 2, ring = 32; // ring: a multiple of both
 
+    template <unsigned W>
     KEYSPACE_ALWAYS_INLINE std::uint64_t probe(bool want) noexcept {
         // Locals: each acquire load would otherwise make the compiler reload the members.
-        std::uint64_t* b = ahead_[head_];
+        std::uint64_t* b = ahead_ + head_;
         const atomic_word* words = words_;
         const std::uint64_t base = run_base_;
         unsigned hit = 0;
-        for (unsigned j = 0; j < width; ++j) {
+        for (unsigned j = 0; j < W; ++j) {
             const std::uint64_t x = base + b[j];
             // Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before setting it.
             const bool set = ((words[x >> 6].load(std::memory_order_acquire) >> (x & 63)) & 1) != 0;
             hit |= static_cast<unsigned>(set == want) << j;
         }
-        const std::uint64_t first = b[std::countr_zero(hit | (1u << (width - 1)))];
-        last_probe_ = b[width - 1];
-        refill(b);
-        head_ = (head_ + 1) % depth;
+        const std::uint64_t first = b[std::countr_zero(hit | (1u << (W - 1)))];
+        last_probe_ = b[W - 1];
+        refill<W>(b);
+        head_ = (head_ + W) % ring;
         return hit != 0 ? first : no_position;
     }
+    template <unsigned W>
     KEYSPACE_ALWAYS_INLINE void refill(std::uint64_t* b) noexcept {
         const atomic_word* words = words_;
         const std::uint64_t base = run_base_, n = n_;
         WyRand g = rng_;
-        for (unsigned j = 0; j < width; ++j) {
+        for (unsigned j = 0; j < W; ++j) {
             b[j] = detail::uniform_below(g, n);
 #if defined(__GNUC__) || defined(__clang__)
             __builtin_prefetch(words + ((base + b[j]) >> 6));
@@ -374,9 +385,10 @@ private:
             return no_position;
         for (unsigned miss = misses; miss < 64;) {
             if (blocks_) {
-                if (const std::uint64_t q = probe(want); q != no_position) return q;
+                const std::uint64_t q = narrow_ ? probe<narrow>(want) : probe<width>(want);
+                if (q != no_position) return q;
                 p = last_probe_;
-                miss += width;
+                miss += narrow_ ? narrow : width;
             } else {
                 p = draw();
                 if (is_set(p) == want) return p;
@@ -443,8 +455,9 @@ private:
     bool blocks_ = false;                    // uniform over a linear space: draw(f) probes blocks of words_
     const atomic_word* words_ = nullptr;     // blocks_: the space's first word (see find_contiguous_words)
     std::uint64_t run_base_ = 0;             // blocks_: position p is bit run_base_ + p from words_
-    std::uint64_t ahead_[depth][width] = {}; // the next blocks, ahead_[head_] first
-    unsigned head_ = 0;
+    std::uint64_t ahead_[ring] = {};         // the next positions, ahead_[head_] first
+    unsigned head_ = 0;                      // a multiple of the block width: a block never wraps
+    bool narrow_ = false;                    // blocks of `narrow` positions (mixed_ratio streams, see use_chunks)
     std::uint64_t last_probe_ = 0;           // the last position of the last block probed
     WyRand rng_; // the engine's own generator (detail/random_bits.hpp): several draws go into one key
     Sampler sampler_;
