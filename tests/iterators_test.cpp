@@ -399,6 +399,30 @@ TEST_CASE("mixed_ratio draws each class uniformly over an uneven population, bef
     }
 }
 
+TEST_CASE("mixed_ratio draws a dense class uniformly over an uneven population", "[iter][mixed][stats]") {
+    // The dense class (more than a quarter of the space: drawn by blocks of probed bits, not by chunks) is the
+    // complement of uneven_class: whole unset words, one gap per word, short gaps, ~10 % scattered. Taking a
+    // neighbouring match when a probed bit misses, or a random match of the probed word, would favour the keys
+    // next to the gaps; the draws must be exactly uniform.
+    constexpr std::uint64_t n = 8192, draws = 300'000;
+    const std::set<std::uint64_t> sparse = uneven_class(n);
+    for (const bool set_class : {true, false}) {
+        PrefixTracker t("d:", n);
+        std::set<std::uint64_t> keys; // the dense class
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const bool in_dense = sparse.count(i) == 0;
+            if (in_dense) keys.insert(i);
+            if (in_dense == set_class) t.add(i);
+        }
+        auto it = t.iter().mixed_ratio(set_class ? 1.0 : 0.0).seed(13).random();
+        std::map<std::uint64_t, std::uint64_t> counts;
+        for (std::uint64_t i = 0; i < draws; ++i) ++counts[it.next()->id];
+        const double chi2 = uniform_chi2(counts, keys, draws);
+        INFO("set class " << set_class << ", " << keys.size() << " keys, chi2 " << chi2);
+        CHECK(chi2 < chi2_limit(static_cast<double>(keys.size() - 1)));
+    }
+}
+
 TEST_CASE("mixed_ratio draws from the other class when one class is empty", "[iter][mixed]") {
     PrefixTracker empty("m:", 1000);
     auto it = empty.iter().mixed_ratio(0.9).seed(1).random();

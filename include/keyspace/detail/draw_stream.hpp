@@ -50,7 +50,7 @@ public:
             n_ = s.size();
             blocks_ = uniform_ && linear_ && n_ != 0 && find_contiguous_words();
             if (blocks_)
-                for (auto& b : ahead_) refill(b);
+                refill<ring>(ahead_);
         }
     }
 
@@ -65,15 +65,26 @@ public:
     /// drawn position (wrapping to the start), unless scan is false (the caller has its own fallback). nullopt when
     /// no position matches now: a later call finds keys changed since. After a scan that found nothing, calls
     /// answer nullopt in O(1) until the tracker changes (QuietSince), so an empty stream never rescans in vain.
-    /// Uniform draws over a linear space are probed `width` at a time (see probe()); the misses are out of line.
+    /// Uniform draws over a linear space are probed `width` at a time (two in mixed_ratio streams, see probe()); the
+    /// misses are out of line.
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw(Filter f, bool scan = true) {
+        const std::uint64_t p = draw_position(f, scan);
+        return p != no_position ? std::optional<std::uint64_t>(p) : std::nullopt;
+    }
+    /// No position: what draw_position and draw_class answer for nullopt.
+    static constexpr std::uint64_t no_position = ~0ull;
+    /// draw(f, scan) with no_position for nullopt: the hot paths pass a plain integer, as a std::optional copied
+    /// between inlined frames can go through the stack in halves (a store-forwarding stall per copy).
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw_position(Filter f, bool scan = true) {
         if (f == Filter::All) return draw();
         const bool want = f == Filter::SetOnly;
         if (blocks_) [[likely]] {
-            if (const auto p = probe(want)) [[likely]]
+            const std::uint64_t p = narrow_ ? probe<narrow>(want) : probe<width>(want);
+            if (p != no_position) [[likely]]
                 return p;
-            return draw_after_miss(f, scan, last_probe_, width);
+            return draw_after_miss(f, scan, last_probe_, narrow_ ? narrow : width);
         }
         const std::uint64_t p = draw();
         if (is_set(p) == want) [[likely]] // one bit test
@@ -82,9 +93,11 @@ public:
     }
 
     /// Class draws from whole chunks (mixed_ratio streams): turns them on when the space is uniform, linear,
-    /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class.
+    /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class. The probes of
+    /// draw(f) then come in blocks of two rather than four (see probe()): they serve the dense classes.
     KEYSPACE_ISA_ABI
     void use_chunks() {
+        narrow_ = blocks_; // the dense classes: blocks of two (see probe)
         chunks_ = blocks_ && !space_.tracker->is_shared();
         if (!chunks_) return;
         words_total_ = (run_base_ + n_ + 63) >> 6;
@@ -94,7 +107,8 @@ public:
     }
 
     /** One position of the class asked for (set when want_set, else unset), uniform among the positions of that
-     *  class, as draw(SetOnly / UnsetOnly) gives, from fewer random cache lines where that class is sparse.
+     *  class, as draw(SetOnly / UnsetOnly) gives, from fewer random cache lines where that class is sparse;
+     *  no_position where draw(f) would answer nullopt.
      *
      *  Chunk draws (after use_chunks). The space is cut into chunks of 8 words (one cache line, 512 positions);
      *  `bound` is a number no chunk's count of the class exceeds. A try picks a uniform chunk, counts the class in
@@ -116,11 +130,11 @@ public:
      *  by other threads are seen at the next stamp read (64 chunk draws at most): until then a chunk pushed above
      *  the bound is drawn a little too rarely unless a try meets it. */
     KEYSPACE_ISA_ABI
-    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> draw_class(bool want_set) {
+    KEYSPACE_ALWAYS_INLINE std::uint64_t draw_class(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
         if (bounded_) [[likely]] {
             if (!chunked_[c]) // a dense class: the probes of draw(f), with no stamp to follow
-                return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+                return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
             if (--until_check_ == 0) [[unlikely]]
                 check_changes();
             for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
@@ -133,37 +147,45 @@ public:
     }
 
 private:
-    // Uniform draws over a linear space come in blocks of `width` positions, drawn `depth` blocks ahead of use with
-    // their words prefetched, so that random probes of a large bitmap overlap their cache misses; the bits are
-    // tested when a block is used, so a key's state is read as late as before. A block is tested whole,
-    // branch-free, and its first match taken: the first success of a sequence of independent uniform draws, i.e.
-    // a uniform match exactly as one draw at a time gives (the block's later draws are dropped, unseen by the
-    // output). A block without a match counts `width` misses.
-    static constexpr unsigned width = 4, depth = 8;
+    // Uniform draws over a linear space come in blocks of W positions (`width`, or `narrow` in mixed_ratio
+    // streams), drawn `ring` positions ahead of use with their words prefetched, so that random probes of a large
+    // bitmap overlap their cache misses; the bits are tested when a block is used, so a key's state is read as late
+    // as before. A block is tested whole, branch-free, and its first match taken: the first success of a sequence
+    // of independent uniform draws, i.e. a uniform match exactly as one draw at a time gives (the block's later
+    // draws are dropped, unseen by the output). A block without a match counts W misses.
+    //
+    // The dropped draws cost their cache lines all the same, and the lines are what a probe costs: a block yields
+    // a match every W / (1 - (1 - d)^W) lines at density d. Wide blocks miss less often (a miss is a mispredicted
+    // branch and a call out of line), which matters where the class is sparse; the dense classes of mixed_ratio
+    // streams (d > 1/4: the sparse ones are drawn from chunks) take blocks of two: at d = 1/2, 2.7 lines per key
+    // against 4.3, at 0.9, 2.0 against 4.0.
+    static constexpr unsigned width = 4, narrow = 2, ring = 32; // ring: a multiple of both
 
-    KEYSPACE_ALWAYS_INLINE std::optional<std::uint64_t> probe(bool want) noexcept {
+    template <unsigned W>
+    KEYSPACE_ALWAYS_INLINE std::uint64_t probe(bool want) noexcept {
         // Locals: each acquire load would otherwise make the compiler reload the members.
-        std::uint64_t* b = ahead_[head_];
+        std::uint64_t* b = ahead_ + head_;
         const atomic_word* words = words_;
         const std::uint64_t base = run_base_;
         unsigned hit = 0;
-        for (unsigned j = 0; j < width; ++j) {
+        for (unsigned j = 0; j < W; ++j) {
             const std::uint64_t x = base + b[j];
             // Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before setting it.
             const bool set = ((words[x >> 6].load(std::memory_order_acquire) >> (x & 63)) & 1) != 0;
             hit |= static_cast<unsigned>(set == want) << j;
         }
-        const std::uint64_t first = b[std::countr_zero(hit | (1u << (width - 1)))];
-        last_probe_ = b[width - 1];
-        refill(b);
-        head_ = (head_ + 1) % depth;
-        return hit != 0 ? std::optional<std::uint64_t>(first) : std::nullopt;
+        const std::uint64_t first = b[std::countr_zero(hit | (1u << (W - 1)))];
+        last_probe_ = b[W - 1];
+        refill<W>(b);
+        head_ = (head_ + W) % ring;
+        return hit != 0 ? first : no_position;
     }
+    template <unsigned W>
     KEYSPACE_ALWAYS_INLINE void refill(std::uint64_t* b) noexcept {
         const atomic_word* words = words_;
         const std::uint64_t base = run_base_, n = n_;
         WyRand g = rng_;
-        for (unsigned j = 0; j < width; ++j) {
+        for (unsigned j = 0; j < W; ++j) {
             b[j] = detail::uniform_below(g, n);
 #if defined(__GNUC__) || defined(__clang__)
             __builtin_prefetch(words + ((base + b[j]) >> 6));
@@ -173,7 +195,6 @@ private:
     }
     // ---- chunk draws (draw_class) ---------------------------------------------------------------------------
     static constexpr unsigned chunk_words = 8, chunk_depth = 16, chunk_tries = 16, check_every = 64;
-    static constexpr std::uint64_t no_position = ~0ull;
 
     // The loops over a chunk's words are written out: left as loops they are not unrolled by every compiler, and
     // a rolled one (or an outlined lambda) costs about as much as the whole try.
@@ -262,7 +283,7 @@ private:
     }
     // draw_class when the chunks cannot answer: draw(f), and the scan once enough such draws paid for it.
     KEYSPACE_ISA_ABI
-    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_class_slow(bool want_set) {
+    KEYSPACE_NOINLINE std::uint64_t draw_class_slow(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
         if (chunks_ && !bounded_ && ++slow_draws_ >= scan_after_) {
             scan_chunks();
@@ -271,7 +292,7 @@ private:
                 if (p != no_position) return p;
             }
         }
-        return draw(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+        return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
     }
     void lose_bounds() noexcept {
         bounded_ = false;
@@ -358,23 +379,24 @@ private:
 
     // draw(f) after its first `misses` draws missed, the last of them at p.
     KEYSPACE_ISA_ABI
-    KEYSPACE_NOINLINE std::optional<std::uint64_t> draw_after_miss(Filter f, bool scan, std::uint64_t p, unsigned misses) {
+    KEYSPACE_NOINLINE std::uint64_t draw_after_miss(Filter f, bool scan, std::uint64_t p, unsigned misses) {
         const bool want = f == Filter::SetOnly;
         if (quiet_[want ? 0 : 1].quiet(*space_.tracker)) [[unlikely]] // nothing matched at the last scan
-            return std::nullopt;
+            return no_position;
         for (unsigned miss = misses; miss < 64;) {
             if (blocks_) {
-                if (const auto q = probe(want)) return q;
+                const std::uint64_t q = narrow_ ? probe<narrow>(want) : probe<width>(want);
+                if (q != no_position) return q;
                 p = last_probe_;
-                miss += width;
+                miss += narrow_ ? narrow : width;
             } else {
                 p = draw();
                 if (is_set(p) == want) return p;
                 ++miss;
             }
         }
-        if (!scan) return std::nullopt;
-        return fallback(f, p);
+        if (!scan) return no_position;
+        return fallback(f, p).value_or(no_position);
     }
 
     static constexpr std::uint64_t first_interval = 4096, max_interval = 1ull << 20;
@@ -433,8 +455,9 @@ private:
     bool blocks_ = false;                    // uniform over a linear space: draw(f) probes blocks of words_
     const atomic_word* words_ = nullptr;     // blocks_: the space's first word (see find_contiguous_words)
     std::uint64_t run_base_ = 0;             // blocks_: position p is bit run_base_ + p from words_
-    std::uint64_t ahead_[depth][width] = {}; // the next blocks, ahead_[head_] first
-    unsigned head_ = 0;
+    std::uint64_t ahead_[ring] = {};         // the next positions, ahead_[head_] first
+    unsigned head_ = 0;                      // a multiple of the block width: a block never wraps
+    bool narrow_ = false;                    // blocks of `narrow` positions (mixed_ratio streams, see use_chunks)
     std::uint64_t last_probe_ = 0;           // the last position of the last block probed
     WyRand rng_; // the engine's own generator (detail/random_bits.hpp): several draws go into one key
     Sampler sampler_;
