@@ -410,9 +410,14 @@ private:
     [[nodiscard]] static std::uint64_t page_words_of() noexcept { return detail::os_page_bytes() / sizeof(BitmapWord); }
     /// log2 of page_words_of() (a page is a power of two): the page of word w is w >> page_words_log(), no division.
     [[nodiscard]] static unsigned page_words_log() noexcept { return static_cast<unsigned>(std::countr_zero(page_words_of())); }
-    /// Words of the sparse-page summary: one bit per page of the reservation (32 KiB per GiB of 4 KiB pages).
-    [[nodiscard]] std::uint64_t sparse_words() const noexcept {
+    /// Words of the summary's page bits: one bit per page of the reservation (32 KiB per GiB of 4 KiB pages).
+    [[nodiscard]] std::uint64_t page_bit_words() const noexcept {
         return (seg_words_ / page_words_of() + detail::word_bits - 1) / detail::word_bits;
+    }
+    /// Words of the summary: the page bits, then one bit per word of them that has a bit set (512 bytes per GiB),
+    /// so a walk skips 64 unwritten words of page bits (256 MiB of the reservation) per load.
+    [[nodiscard]] std::uint64_t sparse_words() const noexcept {
+        return page_bit_words() + (page_bit_words() + detail::word_bits - 1) / detail::word_bits;
     }
 
     /// Whether word w's page of the reservation was written beyond the prefix (its summary bit). Acquire, as the
@@ -437,6 +442,12 @@ private:
             else
                 detail::free_zeroed_words(fresh, sparse_words());
         }
+        // The upper level's bit first, then the page's, both release: whoever sees the page bit (the writers that
+        // then store without marking, the inline test in word_for_write_beyond included) sees the upper bit too,
+        // and so does a scan that happens after their store.
+        BitmapWord& upper = s[page_bit_words() + (page >> 12)];
+        const std::uint64_t upper_bit = std::uint64_t{1} << ((page >> 6) & 63);
+        if ((upper.load(std::memory_order_acquire) & upper_bit) == 0) upper.fetch_or(upper_bit, std::memory_order_release);
         const std::uint64_t bit = std::uint64_t{1} << (page & 63);
         if ((s[page >> 6].fetch_or(bit, std::memory_order_release) & bit) != 0) return;
         // The pages written beyond the prefix count toward the written extent that advises the reservation for
@@ -448,29 +459,63 @@ private:
             advise_huge();
     }
 
-    /// The first page in [p, pe) whose summary bit equals `set`, or pe. p < pe.
-    static std::uint64_t next_page(const BitmapWord* s, std::uint64_t p, std::uint64_t pe, bool set) noexcept {
+    /// The first page in [p, pe) whose summary bit equals `set`, or pe. p < pe. Looking for a set bit, words of
+    /// page bits that are zero are skipped through the upper level.
+    std::uint64_t next_page(const BitmapWord* s, std::uint64_t p, std::uint64_t pe, bool set) const noexcept {
         const std::uint64_t flip = set ? 0 : ~std::uint64_t{0};
+        const std::uint64_t iend = (pe + detail::word_bits - 1) / detail::word_bits; // words of page bits to look at
         std::uint64_t i = p >> 6;
         std::uint64_t m = (s[i].load(std::memory_order_acquire) ^ flip) & (~std::uint64_t{0} << (p & 63));
         while (m == 0) {
-            if (++i * detail::word_bits >= pe) return pe;
+            i = set ? next_nonzero_word(s, i + 1, iend) : i + 1;
+            if (i >= iend) return pe;
             m = s[i].load(std::memory_order_acquire) ^ flip;
         }
         return std::min(pe, i * detail::word_bits + static_cast<std::uint64_t>(std::countr_zero(m)));
     }
 
     /// One past the last page in [pb, pe) whose summary bit equals `set`, or pb. pb < pe.
-    static std::uint64_t prev_page_end(const BitmapWord* s, std::uint64_t pb, std::uint64_t pe, bool set) noexcept {
+    std::uint64_t prev_page_end(const BitmapWord* s, std::uint64_t pb, std::uint64_t pe, bool set) const noexcept {
         const std::uint64_t flip = set ? 0 : ~std::uint64_t{0};
+        const std::uint64_t ib = pb >> 6;
         std::uint64_t i = (pe - 1) >> 6;
         std::uint64_t m = (s[i].load(std::memory_order_acquire) ^ flip) & (~std::uint64_t{0} >> (63 - ((pe - 1) & 63)));
         while (m == 0) {
-            if (i * detail::word_bits <= pb) return pb;
-            m = s[--i].load(std::memory_order_acquire) ^ flip;
+            if (i <= ib) return pb;
+            i = set ? prev_nonzero_word(s, ib, i) : i - 1;
+            if (i == ~std::uint64_t{0}) return pb;
+            m = s[i].load(std::memory_order_acquire) ^ flip;
         }
         const std::uint64_t last = i * detail::word_bits + 63 - static_cast<std::uint64_t>(std::countl_zero(m));
         return last >= pb ? last + 1 : pb;
+    }
+
+    /// The first word of page bits in [i, iend) that the upper level marks as holding a set bit, or iend.
+    std::uint64_t next_nonzero_word(const BitmapWord* s, std::uint64_t i, std::uint64_t iend) const noexcept {
+        if (i >= iend) return iend;
+        const BitmapWord* up = s + page_bit_words();
+        std::uint64_t k = i >> 6;
+        std::uint64_t m = up[k].load(std::memory_order_acquire) & (~std::uint64_t{0} << (i & 63));
+        while (m == 0) {
+            if (++k * detail::word_bits >= iend) return iend;
+            m = up[k].load(std::memory_order_acquire);
+        }
+        return std::min(iend, k * detail::word_bits + static_cast<std::uint64_t>(std::countr_zero(m)));
+    }
+
+    /// The last word of page bits in [ib, i) that the upper level marks as holding a set bit, or ~0 if none.
+    std::uint64_t prev_nonzero_word(const BitmapWord* s, std::uint64_t ib, std::uint64_t i) const noexcept {
+        if (i <= ib) return ~std::uint64_t{0};
+        const BitmapWord* up = s + page_bit_words();
+        const std::uint64_t j = i - 1; // the highest candidate
+        std::uint64_t k = j >> 6;
+        std::uint64_t m = up[k].load(std::memory_order_acquire) & (~std::uint64_t{0} >> (63 - (j & 63)));
+        while (m == 0) {
+            if (k * detail::word_bits <= ib) return ~std::uint64_t{0};
+            m = up[--k].load(std::memory_order_acquire);
+        }
+        const std::uint64_t last = k * detail::word_bits + 63 - static_cast<std::uint64_t>(std::countl_zero(m));
+        return last >= ib ? last : ~std::uint64_t{0};
     }
 
     /// Calls f(first_word, pointer, count) for the runs of summarised pages inside the words [b, e) of the
