@@ -11,7 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <set>
 #include <thread>
 #include <vector>
@@ -158,7 +161,7 @@ TEST_CASE("values across the reservation's end and the tree beyond it", "[storag
     }
 }
 
-TEST_CASE("memory_bytes() of a reservation: the initial words, then the pages up to the highest word written",
+TEST_CASE("memory_bytes() of a reservation: the initial words, then the written prefix and pages beyond it",
           "[storage][reservation][memory]") {
     AtomicBitmap bm;
     if (!bm.storage().reserved()) return; // the fallback's figures are the tree's (atomic_bitmap_test)
@@ -172,7 +175,12 @@ TEST_CASE("memory_bytes() of a reservation: the initial words, then the pages up
     CHECK(bm.memory_bytes() == (12'504 + page - 1) / page * page);
     CHECK(bm.set(1'000'000'000'000ull)); // far beyond the reservation: one chunk and the tree's nodes
     CHECK(bm.memory_bytes() < (1u << 20));
-    CHECK(bm.set(40'000'000)); // 5 MB into the reservation: advised for huge pages, counted in 2 MiB pages
+    CHECK(bm.set(40'000'000)); // 5 MB into the reservation, far beyond the rest: its page alone, and the summary
+    CHECK(bm.memory_bytes() < (1u << 20));
+    // Every page up to it: the prefix reaches 5 MB, advised for huge pages, counted in 2 MiB pages.
+    std::uint64_t added = 0;
+    for (std::uint64_t id = 0; id < 40'000'000; id += 8 * page) added += bm.set(id) ? 1 : 0;
+    CHECK(added == (40'000'000 + 8 * page - 1) / (8 * page));
     const std::size_t grown = bm.memory_bytes();
     CHECK(grown >= 5'000'000);
     CHECK(grown <= (6u << 20) + (1u << 20));
@@ -345,5 +353,161 @@ TEST_CASE("concurrent writers growing into the reservation: every claim is won e
         CHECK(bm.count() == n);
         CHECK(bm.count_range(0, n) == n);
         CHECK_FALSE(bm.find_next_unset(0, n));
+    }
+}
+
+namespace {
+
+/// Words handed to for_each_run over everything, and how many runs: what a scan of bm visits.
+std::pair<std::uint64_t, std::uint64_t> words_and_runs(const AtomicBitmap& bm) {
+    std::uint64_t words = 0, runs = 0;
+    bm.storage().for_each_run(0, d::max_supported_word, [&](std::uint64_t, const keyspace::BitmapWord*, std::size_t n) {
+        words += n;
+        ++runs;
+        return true;
+    });
+    return {words, runs};
+}
+
+} // namespace
+
+TEST_CASE("IDs written far beyond everything else cost neither scans nor memory_bytes()",
+          "[storage][reservation][sparse]") {
+    // IDs 0, 2^32 and 2^40 alone (2^32: the middle of the reservation, whatever its size): the scans visit a few
+    // pages and memory_bytes() counts them, not the reservation up to the highest ID written.
+    AtomicBitmap bm;
+    if (!bm.storage().reserved()) return; // the fallback is the tree's layout
+    const std::uint64_t words = bm.storage().contiguous_words();
+    const std::uint64_t mid = words * 64 / 2, far = std::max(std::uint64_t{1} << 40, words * 64 * 2);
+    CHECK(bm.set(0));
+    CHECK(bm.set(mid));
+    CHECK(bm.set(far));
+    CHECK(bm.memory_bytes() < (std::size_t{1} << 20));
+    const auto [visited, runs] = words_and_runs(bm);
+    INFO("words visited: " << visited << " in " << runs << " runs");
+    CHECK(visited <= 3 * keyspace::GrowableStorage::chunk_words);
+    std::vector<std::uint64_t> seen;
+    bm.for_each_set(0, bm.capacity(), [&](std::uint64_t id) { seen.push_back(id); });
+    CHECK(seen == std::vector<std::uint64_t>{0, mid, far});
+    CHECK(bm.count() == 3);
+    CHECK(bm.count_range(1, far) == 1);
+    CHECK(bm.find_next_set(1) == mid);
+    CHECK(bm.find_prev_set(far) == mid);
+    CHECK(bm.find_prev_set(mid) == 0);
+    CHECK(bm.storage().word(mid / 64) == bm.storage().word(0) + mid / 64); // the reservation's own word
+    CHECK(bm.storage().word(mid / 64 - words / 4) == nullptr);              // a page nobody wrote
+    // More IDs on the same page, and far from it, in both directions.
+    CHECK(bm.set(mid + 1));
+    CHECK(bm.set(mid - 64 * 1000));
+    CHECK(bm.set(words * 64 - 1));
+    CHECK(bm.set(words * 64 / 4 * 3));
+    CHECK(bm.memory_bytes() < (std::size_t{1} << 20));
+    seen.clear();
+    bm.for_each_set(0, bm.capacity(), [&](std::uint64_t id) { seen.push_back(id); });
+    CHECK(seen == std::vector<std::uint64_t>{0, mid - 64 * 1000, mid, mid + 1, words * 64 / 4 * 3, words * 64 - 1, far});
+    std::vector<std::uint64_t> back;
+    for (auto p = bm.find_prev_set(bm.capacity()); p; p = *p == 0 ? std::nullopt : bm.find_prev_set(*p))
+        back.push_back(*p);
+    CHECK(std::vector<std::uint64_t>(back.rbegin(), back.rend()) == seen);
+    // Searches from anywhere agree with the IDs: from inside the gaps, the pages and the tree.
+    std::uint64_t s = 99;
+    for (int i = 0; i < 300; ++i) {
+        const std::uint64_t x = splitmix(s) % (far + 2);
+        const auto up = std::lower_bound(seen.begin(), seen.end(), x);
+        const auto next = bm.find_next_set(x);
+        CHECK(next.has_value() == (up != seen.end()));
+        if (next && up != seen.end()) CHECK(*next == *up);
+        const auto prev = bm.find_prev_set(x); // the highest set ID below x
+        CHECK(prev.has_value() == (up != seen.begin()));
+        if (prev && up != seen.begin()) CHECK(*prev == *std::prev(up));
+    }
+    // reset() keeps the memory, clear_all() gives it back.
+    const std::size_t kept = bm.memory_bytes();
+    bm.reset();
+    CHECK(bm.count() == 0);
+    CHECK(bm.memory_bytes() == kept);
+    CHECK(bm.set(mid));
+    CHECK(bm.find_next_set(1) == mid);
+    bm.clear_all();
+    CHECK(bm.memory_bytes() == 512);
+    CHECK_FALSE(bm.test(mid));
+    CHECK(bm.storage().word(mid / 64) == nullptr);
+    CHECK(words_and_runs(bm).first == 64);
+    CHECK(bm.set(mid + 5));
+    CHECK(bm.count() == 1);
+    CHECK(bm.find_next_set(0) == mid + 5);
+}
+
+TEST_CASE("IDs written at random over a dense range still end in one contiguous run", "[storage][reservation][sparse]") {
+    // Random writes over 2^24 bits (2 MiB of words): the first land far beyond the written prefix, but the prefix
+    // takes them in as it grows, and the bitmap ends laid out as one given its size up front.
+    AtomicBitmap bm;
+    if (!bm.storage().reserved()) return;
+    constexpr std::uint64_t n = std::uint64_t{1} << 24;
+    std::uint64_t s = 7;
+    std::set<std::uint64_t> model;
+    for (int i = 0; i < 20'000; ++i) {
+        const std::uint64_t id = splitmix(s) % n;
+        CHECK(bm.set(id) == model.insert(id).second);
+    }
+    CHECK(bm.set(n - 1) == model.insert(n - 1).second);
+    const auto [visited, runs] = words_and_runs(bm);
+    CHECK(runs == 1);
+    CHECK(visited >= n / 64);
+    CHECK(visited <= n / 64 + 512);
+    CHECK(bm.count() == model.size());
+    CHECK(bm.memory_bytes() <= (std::size_t{4} << 20));
+}
+
+TEST_CASE("writers far apart and a concurrent scan: every ID set before the scan began is found",
+          "[storage][reservation][sparse]") {
+    // 3 writers set random IDs spread over the reservation and past it (most on pages of their own, beyond the
+    // written prefix), publishing how many they have set; a reader scans over and over and must find every ID
+    // published before its scan began. With the default reservation and a 64 MiB one (where a sanitizer's layout
+    // may refuse the larger).
+    for (std::size_t reservation : {d::growable_reservation_bytes.load(), std::size_t{64} << 20}) {
+        ReservationKnobs knobs(reservation, d::growable_reservation_limit.load());
+        AtomicBitmap bm;
+        INFO("reserved: " << bm.storage().reserved() << ", contiguous words: " << bm.storage().contiguous_words());
+        const std::uint64_t top = bm.storage().contiguous_words() * 64 * 5 / 4; // a quarter beyond: the tree
+        constexpr int writers = 3, per = 1500;
+        std::vector<std::vector<std::uint64_t>> ids(writers);
+        for (int t = 0; t < writers; ++t) {
+            std::uint64_t s = 1000 + t;
+            for (int i = 0; i < per; ++i) ids[t].push_back(splitmix(s) % top);
+        }
+        std::atomic<int> done[writers] = {};
+        std::atomic<bool> stop{false};
+        std::atomic<std::uint64_t> missing{0}, scans{0};
+        std::thread reader([&] {
+            while (!stop.load()) {
+                int seen_done[writers];
+                for (int t = 0; t < writers; ++t) seen_done[t] = done[t].load(std::memory_order_acquire);
+                std::set<std::uint64_t> found;
+                bm.for_each_set(0, top, [&](std::uint64_t id) { found.insert(id); });
+                for (int t = 0; t < writers; ++t)
+                    for (int i = 0; i < seen_done[t]; ++i) missing += found.count(ids[t][i]) == 0 ? 1 : 0;
+                ++scans;
+            }
+        });
+        std::vector<std::thread> threads;
+        for (int t = 0; t < writers; ++t)
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < per; ++i) {
+                    bm.set(ids[t][i]);
+                    done[t].store(i + 1, std::memory_order_release);
+                }
+            });
+        for (auto& th : threads) th.join();
+        while (scans.load() < 3) std::this_thread::yield();
+        stop = true;
+        reader.join();
+        CHECK(missing.load() == 0);
+        std::set<std::uint64_t> all;
+        for (auto& v : ids) all.insert(v.begin(), v.end());
+        CHECK(bm.count() == all.size());
+        std::vector<std::uint64_t> seen;
+        bm.for_each_set(0, top, [&](std::uint64_t id) { seen.push_back(id); });
+        CHECK(seen == std::vector<std::uint64_t>(all.begin(), all.end()));
     }
 }

@@ -27,6 +27,7 @@
 
 #include <algorithm> // for std::min, std::max
 #include <atomic>    // for std::atomic
+#include <bit>       // for std::countr_zero, std::countl_zero
 #include <concepts>  // for std::same_as, std::convertible_to, std::constructible_from
 #include <cstddef>   // for std::size_t
 #include <cstdint>   // for std::uint64_t, std::uintptr_t
@@ -111,7 +112,13 @@ private:
  *  in it is first written, and an untouched page reads as zero. A bitmap grown there by writes is therefore laid out
  *  as one given its size up front. The initial capacity's words (up to `max_eager_bits`) count as allocated, as in
  *  FixedStorage; beyond them a high-water mark, raised once per page by the write that first reaches it (never by a
- *  reader), bounds what writes have committed, what `word()` hands out and what scans visit. Once the written extent
+ *  reader), ends the written prefix: writes below it are inline, and scans visit it as one run. A write further
+ *  beyond the mark than max(prefix_gap_bytes, the prefix itself) does not move it: its page is marked in a summary
+ *  of one bit per page (32 KiB per GiB of 4 KiB pages, allocated on the first such write), and `word()`, scans and
+ *  `memory_bytes()` cover the prefix plus the marked pages only, so IDs written far apart (0, 2^32) cost a few
+ *  pages, not the reservation up to the highest. A nearer write moves the mark over the gap (so by at most the
+ *  prefix's own length, or 256 KiB), and a range filled in any order soon lies under the mark, laid out, written
+ *  and scanned as a sized bitmap's. Once the prefix
  *  reaches detail::huge_page_min_bytes (4 MiB) the reservation is advised for transparent huge pages, as
  *  allocate_zeroed_words advises sized arrays: one TLB entry per 2 MiB, at the price of 2 MiB committed per page
  *  first written there. Where the reservation cannot be made (no mmap, vm.overcommit_memory=2, RLIMIT_AS, address
@@ -136,6 +143,10 @@ public:
     /// The initial capacity counted as allocated (and, without a reservation, allocated now) is capped here; a
     /// larger requested capacity is logical only.
     static constexpr std::uint64_t max_eager_bits = 1ull << 31;
+    /// A write into the reservation beyond the written prefix moves the prefix's end (the high-water mark) over
+    /// the unwritten gap when the gap is at most this many bytes (2^21 bits) or at most the prefix itself; further
+    /// away, its page is recorded in the sparse-page summary and scans skip the gap. See the class comment.
+    static constexpr std::uint64_t prefix_gap_bytes = 256 << 10;
 
     /// capacity_bits (rounded up to a multiple of 64) addressable at once, the first max_eager_bits of them counted
     /// as allocated now, the first segment reserved (see the class comment); std::length_error beyond 2^63,
@@ -154,6 +165,7 @@ public:
     ~GrowableStorage() {
         free_tree(root_.load(std::memory_order_relaxed));
         if (!owned_) return;
+        if (BitmapWord* sp = sparse_pages_.load(std::memory_order_relaxed)) detail::free_zeroed_words(sp, sparse_words());
         if (reserved_bytes_ != 0)
             detail::release_reservation(seg_, reserved_bytes_);
         else
@@ -186,11 +198,12 @@ public:
         return false;
     }
 
-    /// Word w, or nullptr while no write has committed its memory.
+    /// Word w, or nullptr while no write has committed its memory (in the reservation: beyond the prefix and on no
+    /// page written beyond it).
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord* word(std::uint64_t w) const noexcept {
         if (w < limit_.load(std::memory_order_relaxed)) [[likely]]
             return seg_ + w;
-        if (w < seg_words_) return nullptr; // reserved, never written: reads as zero
+        if (w < seg_words_) return sparse_page(w) ? seg_ + w : nullptr; // reserved: only written pages
         Chunk* c = find_chunk(w >> chunk_words_log);
         return c != nullptr ? &c->words[w & (chunk_words - 1)] : nullptr;
     }
@@ -214,14 +227,18 @@ public:
     }
 
     /// Calls f(first_word, pointer, count) for each committed run of words in [wb, we), ascending; stops (false)
-    /// when f returns false. The first segment's run ends at the high-water mark (never the whole reservation).
+    /// when f returns false. The first segment's runs are its prefix, ending at the high-water mark, then the pages
+    /// written beyond it (never the whole reservation).
     template <class F>
     bool for_each_run(std::uint64_t wb, std::uint64_t we, F&& f) const {
         if (wb >= we) return true;
         if (wb < seg_words_) {
-            const std::uint64_t e = std::min(we, limit_.load(std::memory_order_acquire));
+            const std::uint64_t lim = limit_.load(std::memory_order_acquire);
+            const std::uint64_t e = std::min(we, lim);
             if (wb < e && !f(wb, seg_ + wb, static_cast<std::size_t>(e - wb))) return false;
-            wb = std::min(we, seg_words_);
+            const std::uint64_t se = std::min(we, seg_words_);
+            if (!for_each_sparse_run<false>(std::max(wb, lim), se, f)) return false;
+            wb = se;
         }
         if (wb >= we) return true;
         const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
@@ -237,16 +254,20 @@ public:
             const std::uintptr_t r = root_.load(std::memory_order_acquire); // pairs with the release in grow_root
             if (r != 0 && !visit<true>(node_of(r), height_of(r), 0, std::max(wb, seg_words_), we, f)) return false;
         }
-        const std::uint64_t e = std::min(we, limit_.load(std::memory_order_acquire));
+        if (wb >= seg_words_) return true;
+        const std::uint64_t lim = limit_.load(std::memory_order_acquire);
+        if (!for_each_sparse_run<true>(std::max(wb, lim), std::min(we, seg_words_), f)) return false;
+        const std::uint64_t e = std::min(we, lim);
         return wb >= e || f(wb, seg_ + wb, static_cast<std::size_t>(e - wb));
     }
 
     /// Bytes this storage allocated (none for adopted memory): the initial capacity's words (up to
     /// max_eager_bits), or, once writes have gone beyond them into the reservation, the reservation up to its
-    /// high-water mark rounded up to whole pages (2 MiB pages once advised for huge pages): an upper bound of what
-    /// the segment holds resident. Plus the tree's chunks and nodes.
+    /// high-water mark rounded up to whole pages (2 MiB pages once advised for huge pages), plus each page written
+    /// beyond the mark and the summary that records them: an upper bound of what the segment holds resident. Plus
+    /// the tree's chunks and nodes.
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
-        return memory_.load(std::memory_order_relaxed) + segment_bytes();
+        return memory_.load(std::memory_order_relaxed) + segment_bytes() + sparse_bytes();
     }
 
     /// Clears every committed word, keeping the capacity and the memory (stores: the pages stay committed, so the
@@ -254,26 +275,32 @@ public:
     void zero_all() noexcept {
         const std::uint64_t lim = limit_.load(std::memory_order_relaxed);
         for (std::uint64_t i = 0; i < lim; ++i) seg_[i].store(0, std::memory_order_relaxed);
-        for_each_run(seg_words_, detail::max_supported_word, [](std::uint64_t, BitmapWord* p, std::size_t n) {
+        // The pages written beyond the prefix, then the tree.
+        for_each_run(lim, detail::max_supported_word, [](std::uint64_t, BitmapWord* p, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
             return true;
         });
     }
 
-    /// Frees the chunks and tree, clears the first segment (giving a reservation's pages back): as after
-    /// construction. Exclusive.
+    /// Frees the chunks and tree, clears the first segment (giving a reservation's pages back, the prefix's and
+    /// those written beyond it, and dropping the summary): as after construction. Exclusive.
     void reset_to_initial() noexcept {
         free_tree(root_.exchange(0, std::memory_order_acq_rel));
         memory_.store(0, std::memory_order_relaxed);
+        release_sparse_pages();
         release_segment();
         limit_.store(initial_words_, std::memory_order_relaxed);
         capacity_.store(initial_bits_, std::memory_order_relaxed);
     }
 
 private:
-    /// word_for_write at or beyond the high-water mark: the reservation's next page, or the tree.
+    /// word_for_write at or beyond the high-water mark: a page of the reservation, or the tree.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE BitmapWord& word_for_write_beyond(std::uint64_t w) {
-        if (w < seg_words_) return commit_word(w);
+        if (w < seg_words_) {
+            // A page already written beyond the prefix, within the capacity: one summary bit test, no call.
+            if (sparse_page(w) && w < capacity_.load(std::memory_order_relaxed) / detail::word_bits) return seg_[w];
+            return commit_word(w);
+        }
         // An existing chunk below the capacity needs neither growth nor creation: stay inline.
         if (w < capacity_.load(std::memory_order_relaxed) / detail::word_bits)
             if (Chunk* c = find_chunk(w >> chunk_words_log)) return c->words[w & (chunk_words - 1)];
@@ -354,19 +381,208 @@ private:
     }
 
     /// The slow write path inside a reservation: word w is at or beyond the high-water mark. Raises the capacity
-    /// to cover w, then the mark to the end of w's page (within the capacity): the next writes to that page take
-    /// the inline path. Readers never write the mark.
+    /// to cover w. A word on a page already written beyond the prefix costs one summary bit test. Otherwise, when
+    /// the unwritten gap from the mark to w's page is at most max(prefix_gap_bytes, the prefix itself), the mark
+    /// moves to the end of w's page (within the capacity), taking the gap in: the next writes to that page take
+    /// the inline path, and a range filled in any order soon lies under the mark. A page further away is marked in
+    /// the sparse-page summary instead, so scans and memory_bytes() skip the gap. Readers never write either.
     KEYSPACE_NOINLINE BitmapWord& commit_word(std::uint64_t w) {
         ensure_capacity(w * detail::word_bits + (detail::word_bits - 1));
-        const std::uint64_t page_words = detail::os_page_bytes() / sizeof(BitmapWord);
-        const std::uint64_t cap_words = capacity_.load(std::memory_order_relaxed) / detail::word_bits;
-        const std::uint64_t want = std::min({(w / page_words + 1) * page_words, cap_words, seg_words_});
         std::uint64_t cur = limit_.load(std::memory_order_relaxed);
+        if (w < cur || sparse_page(w)) return seg_[w];
+        const std::uint64_t page_words = page_words_of();
+        const std::uint64_t page = w >> page_words_log();
+        if (page * page_words > cur && page * page_words - cur > std::max(prefix_gap_bytes / sizeof(BitmapWord), cur)) {
+            mark_sparse_page(page);
+            return seg_[w];
+        }
+        const std::uint64_t cap_words = capacity_.load(std::memory_order_relaxed) / detail::word_bits;
+        const std::uint64_t want = std::min({(page + 1) * page_words, cap_words, seg_words_});
         while (cur < want && !limit_.compare_exchange_weak(cur, want, std::memory_order_relaxed)) {
         }
         if (want * sizeof(BitmapWord) >= detail::huge_page_min_bytes && !huge_advised_.load(std::memory_order_relaxed))
             advise_huge();
         return seg_[w];
+    }
+
+    /// Words per OS page: the summary's unit.
+    [[nodiscard]] static std::uint64_t page_words_of() noexcept { return detail::os_page_bytes() / sizeof(BitmapWord); }
+    /// log2 of page_words_of() (a page is a power of two): the page of word w is w >> page_words_log(), no division.
+    [[nodiscard]] static unsigned page_words_log() noexcept { return static_cast<unsigned>(std::countr_zero(page_words_of())); }
+    /// Words of the summary's page bits: one bit per page of the reservation (32 KiB per GiB of 4 KiB pages).
+    [[nodiscard]] std::uint64_t page_bit_words() const noexcept {
+        return (seg_words_ / page_words_of() + detail::word_bits - 1) / detail::word_bits;
+    }
+    /// Words of the summary: the page bits, then one bit per word of them that has a bit set (512 bytes per GiB),
+    /// so a walk skips 64 unwritten words of page bits (256 MiB of the reservation) per load.
+    [[nodiscard]] std::uint64_t sparse_words() const noexcept {
+        return page_bit_words() + (page_bit_words() + detail::word_bits - 1) / detail::word_bits;
+    }
+
+    /// Whether word w's page of the reservation was written beyond the prefix (its summary bit). Acquire, as the
+    /// summary is published and marked with release.
+    [[nodiscard]] bool sparse_page(std::uint64_t w) const noexcept {
+        const BitmapWord* s = sparse_pages_.load(std::memory_order_acquire);
+        if (s == nullptr) [[likely]]
+            return false;
+        const std::uint64_t page = w >> page_words_log();
+        return ((s[page >> 6].load(std::memory_order_acquire) >> (page & 63)) & 1) != 0;
+    }
+
+    /// Marks a page of the reservation beyond the prefix as written, allocating the summary on first use. The mark
+    /// is made before the caller's store to the word, so a scan that happens after that store finds the page.
+    void mark_sparse_page(std::uint64_t page) {
+        BitmapWord* s = sparse_pages_.load(std::memory_order_acquire);
+        if (s == nullptr) {
+            BitmapWord* fresh = detail::allocate_zeroed_words(sparse_words());
+            // Release on success publishes the zero-fill; acquire on failure sees the winner's.
+            if (sparse_pages_.compare_exchange_strong(s, fresh, std::memory_order_acq_rel, std::memory_order_acquire))
+                s = fresh;
+            else
+                detail::free_zeroed_words(fresh, sparse_words());
+        }
+        // The upper level's bit first, then the page's, both release: whoever sees the page bit (the writers that
+        // then store without marking, the inline test in word_for_write_beyond included) sees the upper bit too,
+        // and so does a scan that happens after their store.
+        BitmapWord& upper = s[page_bit_words() + (page >> 12)];
+        const std::uint64_t upper_bit = std::uint64_t{1} << ((page >> 6) & 63);
+        if ((upper.load(std::memory_order_acquire) & upper_bit) == 0) upper.fetch_or(upper_bit, std::memory_order_release);
+        const std::uint64_t bit = std::uint64_t{1} << (page & 63);
+        if ((s[page >> 6].fetch_or(bit, std::memory_order_release) & bit) != 0) return;
+        // The pages written beyond the prefix count toward the written extent that advises the reservation for
+        // huge pages, as the prefix does: a large cluster far from it gets the same TLB reach. Once per page.
+        const std::uint64_t pages = sparse_count_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if ((pages * page_words_of() + limit_.load(std::memory_order_relaxed)) * sizeof(BitmapWord) >=
+                detail::huge_page_min_bytes &&
+            !huge_advised_.load(std::memory_order_relaxed))
+            advise_huge();
+    }
+
+    /// The first page in [p, pe) whose summary bit equals `set`, or pe. p < pe. Looking for a set bit, words of
+    /// page bits that are zero are skipped through the upper level.
+    std::uint64_t next_page(const BitmapWord* s, std::uint64_t p, std::uint64_t pe, bool set) const noexcept {
+        const std::uint64_t flip = set ? 0 : ~std::uint64_t{0};
+        const std::uint64_t iend = (pe + detail::word_bits - 1) / detail::word_bits; // words of page bits to look at
+        std::uint64_t i = p >> 6;
+        std::uint64_t m = (s[i].load(std::memory_order_acquire) ^ flip) & (~std::uint64_t{0} << (p & 63));
+        while (m == 0) {
+            i = set ? next_nonzero_word(s, i + 1, iend) : i + 1;
+            if (i >= iend) return pe;
+            m = s[i].load(std::memory_order_acquire) ^ flip;
+        }
+        return std::min(pe, i * detail::word_bits + static_cast<std::uint64_t>(std::countr_zero(m)));
+    }
+
+    /// One past the last page in [pb, pe) whose summary bit equals `set`, or pb. pb < pe.
+    std::uint64_t prev_page_end(const BitmapWord* s, std::uint64_t pb, std::uint64_t pe, bool set) const noexcept {
+        const std::uint64_t flip = set ? 0 : ~std::uint64_t{0};
+        const std::uint64_t ib = pb >> 6;
+        std::uint64_t i = (pe - 1) >> 6;
+        std::uint64_t m = (s[i].load(std::memory_order_acquire) ^ flip) & (~std::uint64_t{0} >> (63 - ((pe - 1) & 63)));
+        while (m == 0) {
+            if (i <= ib) return pb;
+            i = set ? prev_nonzero_word(s, ib, i) : i - 1;
+            if (i == ~std::uint64_t{0}) return pb;
+            m = s[i].load(std::memory_order_acquire) ^ flip;
+        }
+        const std::uint64_t last = i * detail::word_bits + 63 - static_cast<std::uint64_t>(std::countl_zero(m));
+        return last >= pb ? last + 1 : pb;
+    }
+
+    /// The first word of page bits in [i, iend) that the upper level marks as holding a set bit, or iend.
+    std::uint64_t next_nonzero_word(const BitmapWord* s, std::uint64_t i, std::uint64_t iend) const noexcept {
+        if (i >= iend) return iend;
+        const BitmapWord* up = s + page_bit_words();
+        std::uint64_t k = i >> 6;
+        std::uint64_t m = up[k].load(std::memory_order_acquire) & (~std::uint64_t{0} << (i & 63));
+        while (m == 0) {
+            if (++k * detail::word_bits >= iend) return iend;
+            m = up[k].load(std::memory_order_acquire);
+        }
+        return std::min(iend, k * detail::word_bits + static_cast<std::uint64_t>(std::countr_zero(m)));
+    }
+
+    /// The last word of page bits in [ib, i) that the upper level marks as holding a set bit, or ~0 if none.
+    std::uint64_t prev_nonzero_word(const BitmapWord* s, std::uint64_t ib, std::uint64_t i) const noexcept {
+        if (i <= ib) return ~std::uint64_t{0};
+        const BitmapWord* up = s + page_bit_words();
+        const std::uint64_t j = i - 1; // the highest candidate
+        std::uint64_t k = j >> 6;
+        std::uint64_t m = up[k].load(std::memory_order_acquire) & (~std::uint64_t{0} >> (63 - (j & 63)));
+        while (m == 0) {
+            if (k * detail::word_bits <= ib) return ~std::uint64_t{0};
+            m = up[--k].load(std::memory_order_acquire);
+        }
+        const std::uint64_t last = k * detail::word_bits + 63 - static_cast<std::uint64_t>(std::countl_zero(m));
+        return last >= ib ? last : ~std::uint64_t{0};
+    }
+
+    /// Calls f(first_word, pointer, count) for the runs of summarised pages inside the words [b, e) of the
+    /// reservation (b at or beyond the mark), ascending or descending; false when f stopped.
+    template <bool Reverse, class F>
+    bool for_each_sparse_run(std::uint64_t b, std::uint64_t e, F& f) const {
+        if (b >= e) return true;
+        const BitmapWord* s = sparse_pages_.load(std::memory_order_acquire); // pairs with mark_sparse_page
+        if (s == nullptr) [[likely]]
+            return true;
+        const std::uint64_t page_words = page_words_of();
+        const std::uint64_t pb = b / page_words, pe = (e - 1) / page_words + 1;
+        const auto run = [&](std::uint64_t p, std::uint64_t q) { // pages [p, q)
+            const std::uint64_t lo = std::max(b, p * page_words), hi = std::min(e, q * page_words);
+            return f(lo, seg_ + lo, static_cast<std::size_t>(hi - lo));
+        };
+        if constexpr (!Reverse) {
+            for (std::uint64_t p = pb; p < pe;) {
+                p = next_page(s, p, pe, true);
+                if (p == pe) break;
+                const std::uint64_t q = next_page(s, p, pe, false);
+                if (!run(p, q)) return false;
+                p = q;
+            }
+        } else {
+            for (std::uint64_t q = pe; q > pb;) {
+                q = prev_page_end(s, pb, q, true);
+                if (q == pb) break;
+                const std::uint64_t p = prev_page_end(s, pb, q, false);
+                if (!run(p, q)) return false;
+                q = p;
+            }
+        }
+        return true;
+    }
+
+    /// The summarised pages' part of memory_bytes(): each page (2 MiB page once advised for huge pages) beyond
+    /// those the prefix's count covers, and the summary itself.
+    [[nodiscard]] std::size_t sparse_bytes() const noexcept {
+        const BitmapWord* s = sparse_pages_.load(std::memory_order_acquire);
+        if (s == nullptr) return 0;
+        const std::uint64_t page_words = page_words_of(), pages = seg_words_ / page_words;
+        const std::size_t granule =
+            huge_advised_.load(std::memory_order_relaxed) ? detail::huge_page_bytes : detail::os_page_bytes();
+        const std::uint64_t per_granule = std::max<std::uint64_t>(1, granule / (page_words * sizeof(BitmapWord)));
+        const std::uint64_t lim = std::max(limit_.load(std::memory_order_relaxed), initial_words_);
+        std::size_t bytes = static_cast<std::size_t>(sparse_words()) * sizeof(BitmapWord);
+        for (std::uint64_t p = (lim * sizeof(BitmapWord) + granule - 1) / granule * per_granule; p < pages;) {
+            p = next_page(s, p, pages, true);
+            if (p == pages) break;
+            bytes += granule;
+            p = (p / per_granule + 1) * per_granule;
+        }
+        return bytes;
+    }
+
+    /// Gives the pages written beyond the prefix back to the OS and drops the summary. Exclusive.
+    void release_sparse_pages() noexcept {
+        BitmapWord* s = sparse_pages_.load(std::memory_order_relaxed);
+        if (s == nullptr) return;
+        auto discard = [](std::uint64_t, BitmapWord* p, std::size_t n) {
+            detail::discard_reserved_words(p, n);
+            return true;
+        };
+        for_each_sparse_run<false>(limit_.load(std::memory_order_relaxed), seg_words_, discard);
+        sparse_pages_.store(nullptr, std::memory_order_relaxed);
+        sparse_count_.store(0, std::memory_order_relaxed);
+        detail::free_zeroed_words(s, sparse_words());
     }
 
     void advise_huge() noexcept {
@@ -496,10 +712,15 @@ private:
     BitmapWord* const seg_;
     const std::uint64_t seg_words_; // the contiguous first segment: the reservation, or the initial words
     // Words [0, limit_) of the first segment may have been written (the high-water mark, page-rounded, within the
-    // capacity); writes below it are inline, writes at or beyond it in the reservation go through commit_word.
+    // capacity): the written prefix. Writes below it are inline, writes at or beyond it in the reservation go
+    // through commit_word, which raises it or marks the page in sparse_pages_.
     // Raised only by writers (a CAS), reset only by the exclusive resets; equal to seg_words_ without a reservation.
     std::atomic<std::uint64_t> limit_;
     std::atomic<std::uint64_t> capacity_;
+    // One bit per page of the reservation written beyond the prefix (commit_word): allocated on the first such
+    // write, marked with release before the word's store, cleared only by reset_to_initial. Null without one.
+    std::atomic<BitmapWord*> sparse_pages_{nullptr};
+    std::atomic<std::uint64_t> sparse_count_{0}; // pages marked in sparse_pages_
     std::atomic<std::uintptr_t> root_{0};
     const std::size_t reserved_bytes_ = 0; // bytes of the reservation, 0 without one
     const bool owned_ = true;

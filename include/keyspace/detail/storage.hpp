@@ -213,6 +213,25 @@ inline void zero_reserved_words(atomic_word* p, std::uint64_t n) noexcept {
     for (std::uint64_t i = from; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
 }
 
+/// Zeroes words [p, p + n) of a reservation, giving the whole pages among them back to the OS (MADV_DONTNEED) and
+/// storing zeros on the rest: the pages a storage committed beyond its written prefix. Exclusive.
+inline void discard_reserved_words(atomic_word* p, std::uint64_t n) noexcept {
+    std::uint64_t lo = n, hi = n; // [lo, hi): the words handed back
+#if defined(KEYSPACE_DETAIL_MAP_HUGE_PAGES)
+    const std::uint64_t page_words = os_page_bytes() / sizeof(atomic_word);
+    const std::uint64_t first = reinterpret_cast<std::uintptr_t>(p) / sizeof(atomic_word);
+    const std::uint64_t a = (first + page_words - 1) / page_words * page_words - first;
+    const std::uint64_t b = (first + n) / page_words * page_words - first;
+    if (a < b && b <= n && dontneed_zeroes() &&
+        ::madvise(static_cast<void*>(p + a), static_cast<std::size_t>(b - a) * sizeof(atomic_word), MADV_DONTNEED) == 0) {
+        lo = a;
+        hi = b;
+    }
+#endif
+    for (std::uint64_t i = 0; i < lo; ++i) p[i].store(0, std::memory_order_relaxed);
+    for (std::uint64_t i = hi; i < n; ++i) p[i].store(0, std::memory_order_relaxed);
+}
+
 /// Tag of GrowableStorage's constructor without a reservation (small first segment and the radix tree): for
 /// storages made by the million (a hierarchical tracker's sub-ID bitmaps) and for words that hold pointers.
 struct unreserved_t {
