@@ -155,6 +155,64 @@ TEST_CASE("erase yields and removes set IDs, one eraser at a time", "[iter][eras
     CHECK_FALSE(e2->next());
 }
 
+// The move constructors promise that the source is left empty: a moved-from iterator yields nothing (a write stream
+// claims nothing, an erase stream removes nothing) and says it is exhausted, whether moved from or assigned from.
+template <class Make>
+void check_moved_from_yields_nothing(PrefixTracker& t, Make make) {
+    const std::uint64_t before = t.count();
+    auto a = make();
+    auto b = std::move(a);
+    CHECK_FALSE(a.next());
+    CHECK(a.is_exhausted());
+    CHECK(a.remaining() == 0);
+    CHECK(t.count() == before); // the source changed nothing
+    CHECK(b.next()); // the target goes on
+    auto c = make();
+    c = std::move(b);
+    CHECK_FALSE(b.next());
+    CHECK(b.is_exhausted());
+    CHECK(c.next());
+}
+
+TEST_CASE("a moved-from iterator yields nothing in every terminal", "[iter]") {
+    PrefixTracker t("m:", 10'000);
+    t.add_range(0, 5'000);
+    using keyspace::AccessDistribution;
+    SECTION("sequential") { check_moved_from_yields_nothing(t, [&] { return t.iter().set_only().sequential(); }); }
+    SECTION("random permutation") { check_moved_from_yields_nothing(t, [&] { return t.iter().set_only().random(); }); }
+    SECTION("mixed_ratio stream") {
+        check_moved_from_yields_nothing(t, [&] { return t.iter().mixed_ratio(0.9).random(); });
+    }
+    SECTION("mixed_ratio stream with a limit") {
+        check_moved_from_yields_nothing(t, [&] { return t.iter().mixed_ratio(0.9).limit(100).random(); });
+    }
+    SECTION("distribution stream") {
+        check_moved_from_yields_nothing(t, [&] { return t.iter().set_only().distribution(AccessDistribution::zipfian(0.99)).random(); });
+    }
+    SECTION("write") {
+        // Each next() claims a key: count what the moved-from source would have claimed.
+        auto a = t.iter().write();
+        auto b = std::move(a);
+        const std::uint64_t before = t.count();
+        CHECK_FALSE(a.next());
+        CHECK(a.is_exhausted());
+        CHECK(t.count() == before);
+        CHECK(b.next());
+        CHECK(t.count() == before + 1);
+    }
+    SECTION("erase") {
+        auto a = t.iter().erase();
+        REQUIRE(a);
+        auto b = std::move(*a);
+        const std::uint64_t before = t.count();
+        CHECK_FALSE(a->next());
+        CHECK(a->is_exhausted());
+        CHECK(t.count() == before);
+        CHECK(b.next());
+        CHECK(t.count() == before - 1);
+    }
+}
+
 TEST_CASE("erase streams over disjoint slices run side by side, overlapping ones wait their turn", "[iter][erase]") {
     PrefixTracker t("d:", 1'000);
     t.add_range(0, 1'000);

@@ -1,6 +1,6 @@
 /** @file keyspace/detail/input_range.hpp
  *  InputRange: the C++20 input range over a pull iterator's next(); IteratorBase: what every tracker iterator has on
- *  top of next() (next_id, next_batch). */
+ *  top of next() (next_id, next_batch); MoveFlag: the flag that ends a moved-from iterator. */
 #pragma once
 
 #include <keyspace/config.hpp>
@@ -12,6 +12,7 @@
 #include <iterator> // for std::input_iterator_tag, std::default_sentinel_t
 #include <optional> // for std::optional
 #include <span>     // for std::span
+#include <utility>  // for std::exchange
 
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
@@ -46,6 +47,29 @@ public:
     KEYSPACE_ISA_ABI
     iterator begin() { return iterator(static_cast<Derived*>(this)); }
     std::default_sentinel_t end() const noexcept { return {}; }
+};
+
+/** A bool whose move leaves AfterMove in the source. The tracker iterators keep their "ended" flag in one (true after
+ *  a move), so that a moved-from iterator yields nothing, as their move constructors promise, with the moves
+ *  themselves defaulted. */
+template <bool AfterMove>
+class MoveFlag {
+public:
+    MoveFlag() = default;
+    MoveFlag(bool v) noexcept : v_(v) {} // converts as the bool it stands for (`done_ = true`)
+    MoveFlag(MoveFlag&& o) noexcept : v_(std::exchange(o.v_, AfterMove)) {}
+    MoveFlag& operator=(MoveFlag&& o) noexcept {
+        v_ = std::exchange(o.v_, AfterMove);
+        return *this;
+    }
+    MoveFlag& operator=(bool v) noexcept {
+        v_ = v;
+        return *this;
+    }
+    operator bool() const noexcept { return v_; }
+
+private:
+    bool v_ = false;
 };
 
 /** What every tracker iterator has on top of next(): next_id, next_batch, and an input range of Key. */

@@ -32,13 +32,13 @@ public:
     /// Moves the iterator; the source is left empty (it yields nothing).
     EraseIter(EraseIter&& o) noexcept
         : tracker_(o.tracker_), space_(o.space_), left_(o.left_), thin_(o.thin_), scanner_(o.scanner_),
-          owner_(std::exchange(o.owner_, nullptr)), slot_(o.slot_), done_(o.done_) {}
+          owner_(std::exchange(o.owner_, nullptr)), slot_(o.slot_), done_(std::move(o.done_)) {}
     /// Move assignment, as the move constructor.
     EraseIter& operator=(EraseIter&& o) noexcept {
         if (this != &o) {
             release();
             tracker_ = o.tracker_, space_ = o.space_, left_ = o.left_, thin_ = o.thin_, scanner_ = o.scanner_;
-            done_ = o.done_;
+            done_ = std::move(o.done_);
             owner_ = std::exchange(o.owner_, nullptr);
             slot_ = o.slot_;
         }
@@ -100,7 +100,7 @@ private:
     detail::Scanner scanner_;
     IterationState* owner_; // holds erase exclusivity over its range while set
     std::size_t slot_ = 0;  // owner_'s erase slot
-    bool done_ = false;
+    detail::MoveFlag<true> done_ = false; // set in a moved-from iterator: it yields nothing
 };
 
 KEYSPACE_END_NAMESPACE

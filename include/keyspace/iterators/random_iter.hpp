@@ -298,8 +298,11 @@ private:
     std::array<Open, window> open_{};
     std::array<std::uint64_t, lookahead> ahead_{};
     std::size_t open_count_ = 0, last_ = window;
-    bool wrap_ = false, yielded_in_cycle_ = false, done_ = false;
-    bool plain_mixed_ = false;   // a mixed stream without limit or sample: next() goes straight to the draw
+    bool wrap_ = false, yielded_in_cycle_ = false;
+    detail::MoveFlag<true> done_ = false; // set in a moved-from iterator: it yields nothing
+    // A mixed stream without limit or sample: next() goes straight to the draw. Cleared in a moved-from iterator,
+    // which then reaches done_.
+    detail::MoveFlag<false> plain_mixed_ = false;
     detail::WyRand class_rng_;   // mixed_ratio: the class choice
 };
 

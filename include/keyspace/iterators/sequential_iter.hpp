@@ -104,7 +104,8 @@ private:
     detail::Scanner scanner_;
     int segment_ = 0;
     std::uint64_t left_at_pass_ = left_; // left_ when the current pass began (wrap_around)
-    bool wrap_ = false, done_ = false;
+    bool wrap_ = false;
+    detail::MoveFlag<true> done_ = false; // set in a moved-from iterator: it yields nothing
 };
 
 KEYSPACE_END_NAMESPACE

@@ -309,7 +309,8 @@ private:
     std::uint64_t seen_removals_ = 0;               // tracker removals when the current or last sweep began
     std::uint64_t idle_interval_ = first_idle_interval, idle_countdown_ = 0;
     std::uint64_t ow_private_ = 0, ow_pos_ = 0, ow_left_ = 0;
-    bool wrap_ = false, one_pass_ = false, done_ = false;
+    bool wrap_ = false, one_pass_ = false;
+    detail::MoveFlag<true> done_ = false; // set in a moved-from iterator: it yields nothing
 };
 
 KEYSPACE_END_NAMESPACE
