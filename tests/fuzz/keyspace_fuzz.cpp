@@ -338,6 +338,22 @@ using KeySet = std::set<Key>;
 
 enum class Filter { All, SetOnly, UnsetOnly };
 
+/// floor(len * p) exactly, as range_percent() promises. Not through long double: its 64-bit significand rounds a
+/// product of a 63-bit len and a 53-bit p, sometimes up across an integer (len = 2^63 - 1, p = 0.2925...: one
+/// above the exact floor), and the model's space then started one ID after the library's. p = m / 2^k exactly
+/// (m: p's 53-bit significand), so the floor is the 128-bit product shifted.
+u64 floor_fraction(u64 len, double p) {
+    if (!(p > 0.0)) return 0;
+    if (p >= 1.0) return len;
+    int x = 0;
+    const double f = std::frexp(p, &x);
+    const auto m = static_cast<u64>(std::ldexp(f, 53));
+    const int k = 53 - x;
+    if (k >= 128) return 0;
+    __extension__ using u128 = unsigned __int128;
+    return static_cast<u64>((static_cast<u128>(len) * m) >> k);
+}
+
 /// The model of an iteration space (see iterators.hpp): IDs [b, e) x sub-IDs [sb, se), keys numbered by position.
 struct Space {
     u64 b = 0, e = 0, sb = 0, se = 1;
@@ -636,9 +652,7 @@ private:
         e = std::min(e, limit_id);
         b = std::min(b, e);
         if (c.pct) { // fractions of the range range() / min() / max() gave, else of the default one
-            const auto len = static_cast<long double>(e - b);
-            const u64 lo = b + static_cast<u64>(len * static_cast<long double>(c.pct->first));
-            const u64 hi = b + static_cast<u64>(len * static_cast<long double>(c.pct->second));
+            const u64 lo = b + floor_fraction(e - b, c.pct->first), hi = b + floor_fraction(e - b, c.pct->second);
             b = lo, e = std::min(hi, e);
         }
         if (c.slice) std::tie(b, e) = slice_bounds(b, e, c.slice->first, c.slice->second);
