@@ -228,10 +228,7 @@ private:
     KEYSPACE_ISA_ABI
     std::optional<Key> draw_mixed() {
         for (;;) {
-            const bool want_set = choose_set();
-            std::uint64_t p = stream_->draw_class(want_set);
-            if (p == no_position) [[unlikely]] // the class is empty: the other one
-                p = other_class(want_set);
+            const std::uint64_t p = mixed_position();
             if (p == no_position) [[unlikely]] // neither class found now (the tracker is changing under the scans)
                 return std::nullopt;
             if (skip_ > 0) [[unlikely]] {
@@ -246,13 +243,19 @@ private:
     // draw_mixed, so that next() stays small for the permutation path (inlined, it measured no faster).
     KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE std::optional<Key> draw_mixed_plain() {
-        const bool want_set = choose_set();
-        std::uint64_t p = stream_->draw_class(want_set);
-        if (p == no_position) [[unlikely]] { // the class is empty: the other one
-            p = other_class(want_set);
-            if (p == no_position) return std::nullopt; // neither class found now (the tracker is changing)
-        }
+        const std::uint64_t p = mixed_position();
+        if (p == no_position) [[unlikely]] // neither class found now (the tracker is changing under the scans)
+            return std::nullopt;
         return space_.key_at(p);
+    }
+    // One draw of a mixed stream: the class first, then a position of it; an empty class yields the other one.
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::uint64_t mixed_position() {
+        const bool want_set = choose_set();
+        const std::uint64_t p = stream_->draw_class(want_set);
+        if (p == no_position) [[unlikely]] // the class is empty: the other one
+            return other_class(want_set);
+        return p;
     }
     static constexpr std::uint64_t no_position = detail::DrawStream::no_position;
     KEYSPACE_ISA_ABI
