@@ -24,6 +24,10 @@
 #include <optional>  // for std::optional
 #include <variant>   // for std::holds_alternative
 
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
+#include <immintrin.h> // for the AVX-512 chunk tries (refill_class)
+#endif
+
 KEYSPACE_BEGIN_NAMESPACE
 namespace detail {
 
@@ -137,11 +141,9 @@ public:
                 return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
             if (--until_check_ == 0) [[unlikely]]
                 check_changes();
-            for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
-                const std::uint64_t p = chunk_try(c);
-                if (p != no_position) [[likely]]
-                    return p;
-            }
+            const std::uint64_t p = chunk_draw(c);
+            if (p != no_position) [[likely]]
+                return p;
         }
         return draw_class_slow(want_set);
     }
@@ -195,6 +197,8 @@ private:
     }
     // ---- chunk draws (draw_class) ---------------------------------------------------------------------------
     static constexpr unsigned chunk_words = 8, chunk_depth = 16, chunk_tries = 16, check_every = 64;
+    // The batched tries (refill_class): tries per batch, and batches per draw before draw(f) answers.
+    static constexpr unsigned chunk_batch = 16, max_refills = 4;
 
     // The loops over a chunk's words are written out: left as loops they are not unrolled by every compiler, and
     // a rolled one (or an outlined lambda) costs about as much as the whole try.
@@ -281,14 +285,111 @@ private:
         const unsigned bit = detail::select_bit(x[j], static_cast<unsigned>(r));
         return (k * chunk_words + j) * 64 + bit - run_base_;
     }
+    // A position of class c from the chunks, or no_position (the bounds were lost, or the tries found none: draw(f)
+    // answers). With AVX-512 VPOPCNTDQ the tries run in batches (refill_class) and the draws come from a queue.
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::uint64_t chunk_draw(unsigned c) {
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
+        for (unsigned refills = 0;;) {
+            if (queue_head_[c] == queue_tail_[c]) [[unlikely]] {
+                if (!bounded_ || bound_[c] == 0 || refills++ == max_refills || !refill_class(c)) return no_position;
+            }
+            const std::uint64_t p = queue_[c][queue_head_[c]++];
+            // Checked again now: a key accepted by a batch and changed since (by this thread or another) is
+            // dropped. Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before.
+            if (position_in(p, c)) [[likely]]
+                return p;
+        }
+#else
+        for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
+            const std::uint64_t p = chunk_try(c);
+            if (p != no_position) [[likely]]
+                return p;
+        }
+        return no_position;
+#endif
+    }
+    // Whether position p (of a contiguous space) holds class c now.
+    [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool position_in(std::uint64_t p, unsigned c) const noexcept {
+        const std::uint64_t x = run_base_ + p;
+        const bool set = ((words_[x >> 6].load(std::memory_order_acquire) >> (x & 63)) & 1) != 0;
+        return set == (c == 0);
+    }
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
+    /* A batch of `chunk_batch` chunk tries for class c, branch-free: each accepted try's position goes to the
+     * class's queue, in the order of the tries. A try is the try of chunk_try (the same chunk, count, u and
+     * acceptance u < count, so each accepted position is uniform over the class), computed in one vector: the
+     * counts of the 8 words, their prefix sums, the word holding rank u (how many prefix sums are <= u) and the
+     * rank within it. A lone try ends in a branch on its acceptance, which mispredicts about as often as the
+     * acceptance is uncertain (0.4 at 10 % density) and then waits for the chunk's line; here only the empty batch
+     * branches. False when no try was accepted, or when a chunk was above the bound (then the bounds are lost and
+     * the batch dropped). Plain loads: the queue's positions are checked again, with acquire, when drawn. */
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE bool refill_class(unsigned c) noexcept {
+        const std::uint64_t bound = bound_[c];
+        const __m512i flip = _mm512_set1_epi64(c == 0 ? 0 : -1);
+        const __m512i bounds = _mm512_set1_epi64(static_cast<long long>(bound));
+        const __m512i zero = _mm512_setzero_si512();
+        // Locals: stores to the queue would otherwise make the compiler keep the members in memory.
+        const atomic_word* words = words_;
+        const std::uint64_t chunks = chunk_count_, last_word = words_total_ - 1;
+        WyRand g = rng_;
+        unsigned head = chunk_head_, tail = 0, over = 0;
+        alignas(64) std::uint64_t queue[chunk_batch];
+        for (unsigned i = 0; i < chunk_batch; ++i) {
+            const std::uint64_t k = chunk_ahead_[head], ahead = detail::uniform_below(g, chunks);
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(words + ahead * chunk_words); // as next_chunk()
+            __builtin_prefetch(words + std::min(ahead * chunk_words + (chunk_words - 1), last_word));
+#endif
+            chunk_ahead_[head] = ahead;
+            head = (head + 1) % chunk_depth;
+            __m512i v;
+            if (k != 0 && k + 1 < chunks) [[likely]] {
+                v = _mm512_xor_si512(_mm512_loadu_si512(static_cast<const void*>(words + k * chunk_words)), flip);
+            } else {
+                alignas(64) std::uint64_t x[chunk_words];
+                load_chunk(k, c, x, std::memory_order_relaxed);
+                v = _mm512_load_si512(static_cast<const void*>(x));
+            }
+            const std::uint64_t u = detail::uniform_below(g, bound);
+            const __m512i n = _mm512_popcnt_epi64(v);
+            __m512i sum = _mm512_add_epi64(n, _mm512_alignr_epi64(n, zero, 7)); // inclusive prefix sums
+            sum = _mm512_add_epi64(sum, _mm512_alignr_epi64(sum, zero, 6));
+            sum = _mm512_add_epi64(sum, _mm512_alignr_epi64(sum, zero, 4));
+            const unsigned below = _mm512_cmple_epu64_mask(sum, _mm512_set1_epi64(static_cast<long long>(u)));
+            over |= _mm512_cmpgt_epu64_mask(sum, bounds);
+            // The word holding rank u: the number of words wholly below it (all 8 when the try is rejected).
+            const auto w = static_cast<std::uint64_t>(std::popcount(below) & 7);
+            const __m512i at = _mm512_set1_epi64(static_cast<long long>(w));
+            const auto before = static_cast<std::uint64_t>(
+                _mm_cvtsi128_si64(_mm512_castsi512_si128(_mm512_permutexvar_epi64(at, _mm512_sub_epi64(sum, n)))));
+            const auto word = static_cast<std::uint64_t>(
+                _mm_cvtsi128_si64(_mm512_castsi512_si128(_mm512_permutexvar_epi64(at, v))));
+            queue[tail] = (k * chunk_words + w) * 64 + detail::select_bit(word, static_cast<unsigned>((u - before) & 63))
+                          - run_base_;
+            tail += (below >> 7) ^ 1u; // accepted: rank u is below the chunk's count
+        }
+        rng_ = g;
+        chunk_head_ = head;
+        std::copy(queue, queue + chunk_batch, queue_[c]);
+        queue_head_[c] = 0;
+        queue_tail_[c] = tail;
+        if (over != 0) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
+            lose_bounds();
+            return false;
+        }
+        return tail != 0;
+    }
+#endif
     // draw_class when the chunks cannot answer: draw(f), and the scan once enough such draws paid for it.
     KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE std::uint64_t draw_class_slow(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
         if (chunks_ && !bounded_ && ++slow_draws_ >= scan_after_) {
             scan_chunks();
-            for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
-                const std::uint64_t p = chunk_try(c);
+            if (chunked_[c]) {
+                const std::uint64_t p = chunk_draw(c);
                 if (p != no_position) return p;
             }
         }
@@ -297,6 +398,7 @@ private:
     void lose_bounds() noexcept {
         bounded_ = false;
         slow_draws_ = 0;
+        queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0;
     }
     // The highest count of each class over the chunks; the stamp is read first, so changes made during the scan
     // raise the bounds afterwards.
@@ -329,6 +431,7 @@ private:
         bounded_ = true;
         slow_draws_ = 0;
         until_check_ = check_every;
+        queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0;
     }
     // Every 64 chunk draws: raises the bounds by the keys added and removed since the scan (see draw_class).
     KEYSPACE_ISA_ABI
@@ -476,6 +579,10 @@ private:
     unsigned until_check_ = check_every;
     std::uint64_t chunk_ahead_[chunk_depth] = {}; // the next chunks, chunk_ahead_[chunk_head_] first (prefetched)
     unsigned chunk_head_ = 0;
+    // The positions accepted by the last batch of each class, queue_[c][queue_head_[c]] next (refill_class; empty
+    // without AVX-512 VPOPCNTDQ, where each draw runs its own tries).
+    std::uint64_t queue_[2][chunk_batch] = {};
+    unsigned queue_head_[2] = {0, 0}, queue_tail_[2] = {0, 0};
 };
 
 /// Geometric skip lengths for sample(p): how many matches to pass before the next kept one.
