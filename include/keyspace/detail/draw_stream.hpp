@@ -98,7 +98,8 @@ public:
 
     /// Class draws from whole chunks (mixed_ratio streams): turns them on when the space is uniform, linear,
     /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class. The probes of
-    /// draw(f) then come in blocks of two rather than four (see probe()): they serve the dense classes.
+    /// draw(f) then come in blocks of two rather than four (see probe()): they serve the draws made before the
+    /// first scan and while the bounds are lost, and most of those find a class denser than a quarter.
     KEYSPACE_ISA_ABI
     void use_chunks() {
         narrow_ = blocks_; // the dense classes: blocks of two (see probe)
@@ -120,32 +121,37 @@ public:
      *  the draw tries again. Each try returns a given position of the class with probability 1 / (chunks * bound),
      *  the same for all: an exact uniform draw, whatever the chunks' populations, as long as the bound holds. A try
      *  costs one cache line and succeeds with probability (mean count / bound): at 10 % density about 51 / 84,
-     *  against 0.1 for one probed bit. A class denser than a quarter of the space keeps the probes of draw(f),
-     *  which find it as fast without the count and select.
+     *  against 0.1 for one probed bit. A class denser than a quarter of the space is drawn by probes of single
+     *  positions instead (refill_probes), which find it as fast without the count and select.
+     *
+     *  Batches. Draws come from a queue per class, filled 16 tries (or probes) at a time without a branch on each
+     *  one's outcome: the accepted positions in the order of the tries, so each is still an independent uniform
+     *  draw of the class. A queued position is tested again when it is drawn and dropped if its key changed class
+     *  since (by this thread or another), so a caller that removes each key it draws is never handed it again as
+     *  set; a key that joined the class after the batch was filled can first be drawn by the next batch (16 draws
+     *  of the class at most). The chunk tries run in batches with AVX-512 VPOPCNTDQ (refill_class); elsewhere each
+     *  draw runs its own tries (chunk_try).
      *
      *  The bound is the highest count found by a scan of the chunks, raised by the changes since: the tracker's
-     *  count() and removals() (its stamp) are read every 64 chunk draws; each key added since the scan raises the
+     *  count() and removals() (its stamp) are read every 64 class draws; each key added since the scan raises the
      *  set class's bound by one, each removed key the unset class's (no chunk gains more). A chunk found above its
      *  bound, a bound raised by more than a quarter (plus 8) since the scan, or a count that fell by more than the
      *  removals (clear()) send the draws back to draw(f) until the next scan, and so does a class that was empty
      *  at the scan (bound 0). The scan runs once draw(f) has answered as many draws as there are chunks since the
      *  bounds were lost (its cost amortized over them; none for short streams). After 16 tries without a match
      *  (a class too rare for its bound) one draw(f) answers: as draw(f) is exact, so is the mixture. Keys changed
-     *  by other threads are seen at the next stamp read (64 chunk draws at most): until then a chunk pushed above
+     *  by other threads are seen at the next stamp read (64 class draws at most): until then a chunk pushed above
      *  the bound is drawn a little too rarely unless a try meets it. */
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::uint64_t draw_class(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
-        if (bounded_) [[likely]] {
-            if (!chunked_[c]) // a dense class: the probes of draw(f), with no stamp to follow
-                return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
-            if (--until_check_ == 0) [[unlikely]]
-                check_changes();
-            const std::uint64_t p = chunk_draw(c);
-            if (p != no_position) [[likely]]
+        // The usual draw: the next queued position of the class, still of its class (see queued_draw).
+        if (bounded_ && --until_check_ != 0 && queue_head_[c] != queue_tail_[c]) [[likely]] {
+            const std::uint64_t p = queue_[c][queue_head_[c]++];
+            if (position_in(p, c)) [[likely]]
                 return p;
         }
-        return draw_class_slow(want_set);
+        return draw_class_more(c);
     }
 
 private:
@@ -158,9 +164,9 @@ private:
     //
     // The dropped draws cost their cache lines all the same, and the lines are what a probe costs: a block yields
     // a match every W / (1 - (1 - d)^W) lines at density d. Wide blocks miss less often (a miss is a mispredicted
-    // branch and a call out of line), which matters where the class is sparse; the dense classes of mixed_ratio
-    // streams (d > 1/4: the sparse ones are drawn from chunks) take blocks of two: at d = 1/2, 2.7 lines per key
-    // against 4.3, at 0.9, 2.0 against 4.0.
+    // branch and a call out of line), which matters where the class is sparse; the draw(f) calls of mixed_ratio
+    // streams, which mostly find dense classes (see use_chunks), take blocks of two: at d = 1/2, 2.7 lines per key
+    // against 4.3, at 0.9, 2.0 against 4.0. (Their class draws proper come in batches: see draw_class.)
     static constexpr unsigned width = 4, narrow = 2, ring = 32; // ring: a multiple of both
 
     template <unsigned W>
@@ -290,16 +296,7 @@ private:
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::uint64_t chunk_draw(unsigned c) {
 #if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
-        for (unsigned refills = 0;;) {
-            if (queue_head_[c] == queue_tail_[c]) [[unlikely]] {
-                if (!bounded_ || bound_[c] == 0 || refills++ == max_refills || !refill_class(c)) return no_position;
-            }
-            const std::uint64_t p = queue_[c][queue_head_[c]++];
-            // Checked again now: a key accepted by a batch and changed since (by this thread or another) is
-            // dropped. Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before.
-            if (position_in(p, c)) [[likely]]
-                return p;
-        }
+        return queued_draw(c);
 #else
         for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
             const std::uint64_t p = chunk_try(c);
@@ -308,6 +305,63 @@ private:
         }
         return no_position;
 #endif
+    }
+    // The next queued position of class c, refilled by a batch when empty (refill_probes for a dense class,
+    // refill_class for a sparse one); no_position when batches find none (then draw(f) answers).
+    KEYSPACE_ISA_ABI
+    KEYSPACE_ALWAYS_INLINE std::uint64_t queued_draw(unsigned c) {
+        for (unsigned refills = 0;;) {
+            if (queue_head_[c] == queue_tail_[c]) [[unlikely]] {
+                if (refills++ == max_refills || !refill(c)) return no_position;
+            }
+            const std::uint64_t p = queue_[c][queue_head_[c]++];
+            // Checked again now: a key taken by a batch and changed since (by this thread or another) is dropped.
+            // Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before setting it.
+            if (position_in(p, c)) [[likely]]
+                return p;
+        }
+    }
+    KEYSPACE_ISA_ABI
+    bool refill(unsigned c) noexcept {
+        if (!chunked_[c]) return refill_probes(c);
+#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
+        return bounded_ && bound_[c] != 0 && refill_class(c);
+#else
+        return false;
+#endif
+    }
+    // A batch of `chunk_batch` probes for a dense class c (mixed_ratio streams), branch-free: the probed positions
+    // of the class go to its queue, in the order drawn, each a uniform position of the class (the probes of draw(f)
+    // one after another). The positions come from the ring of draw(f), prefetched `ring` probes ahead. Where a
+    // probe block of draw(f) yields a match at a cost of W / (1 - (1 - d)^W) lines and a branch that mispredicts
+    // with the block's miss rate, a batch costs 1 / d lines per match and one branch per batch: at d = 1/2, 2 lines
+    // against 2.7, at 0.9, 1.1 against 2.0. False when no probe matched.
+    KEYSPACE_ISA_ABI
+    KEYSPACE_NOINLINE bool refill_probes(unsigned c) noexcept {
+        static_assert(ring % chunk_batch == 0); // head_ stays a multiple of every block width
+        const std::uint64_t want = c == 0 ? 1 : 0;
+        const atomic_word* words = words_;
+        const std::uint64_t base = run_base_, n = n_;
+        WyRand g = rng_;
+        unsigned head = head_, tail = 0;
+        std::uint64_t queue[chunk_batch];
+        for (unsigned i = 0; i < chunk_batch; ++i) {
+            const std::uint64_t p = ahead_[head], x = base + p;
+            queue[tail] = p;
+            tail += ((words[x >> 6].load(std::memory_order_relaxed) >> (x & 63)) & 1) == want ? 1u : 0u;
+            const std::uint64_t q = detail::uniform_below(g, n);
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(words + ((base + q) >> 6));
+#endif
+            ahead_[head] = q;
+            head = (head + 1) % ring;
+        }
+        rng_ = g;
+        head_ = head;
+        std::copy(queue, queue + chunk_batch, queue_[c]);
+        queue_head_[c] = 0;
+        queue_tail_[c] = tail;
+        return tail != 0;
     }
     // Whether position p (of a contiguous space) holds class c now.
     [[nodiscard]] KEYSPACE_ALWAYS_INLINE bool position_in(std::uint64_t p, unsigned c) const noexcept {
@@ -382,18 +436,25 @@ private:
         return tail != 0;
     }
 #endif
-    // draw_class when the chunks cannot answer: draw(f), and the scan once enough such draws paid for it.
+    // draw_class past its queue: the stamp read every `check_every` draws, a new batch, the chunk tries of other
+    // instruction sets, and draw(f) when the chunks cannot answer (with the scan once enough such draws paid for it).
     KEYSPACE_ISA_ABI
-    KEYSPACE_NOINLINE std::uint64_t draw_class_slow(bool want_set) {
-        const unsigned c = want_set ? 0 : 1;
-        if (chunks_ && !bounded_ && ++slow_draws_ >= scan_after_) {
-            scan_chunks();
-            if (chunked_[c]) {
-                const std::uint64_t p = chunk_draw(c);
+    KEYSPACE_NOINLINE std::uint64_t draw_class_more(unsigned c) {
+        const Filter f = c == 0 ? Filter::SetOnly : Filter::UnsetOnly;
+        if (bounded_) {
+            if (until_check_ == 0) check_changes();
+            if (bounded_) {
+                const std::uint64_t p = chunked_[c] ? chunk_draw(c) : queued_draw(c);
                 if (p != no_position) return p;
+                return draw_position(f);
             }
         }
-        return draw_position(want_set ? Filter::SetOnly : Filter::UnsetOnly);
+        if (chunks_ && ++slow_draws_ >= scan_after_) {
+            scan_chunks();
+            const std::uint64_t p = chunked_[c] ? chunk_draw(c) : queued_draw(c);
+            if (p != no_position) return p;
+        }
+        return draw_position(f);
     }
     void lose_bounds() noexcept {
         bounded_ = false;
@@ -433,7 +494,7 @@ private:
         until_check_ = check_every;
         queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0;
     }
-    // Every 64 chunk draws: raises the bounds by the keys added and removed since the scan (see draw_class).
+    // Every 64 class draws: raises the bounds by the keys added and removed since the scan (see draw_class).
     KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE void check_changes() noexcept {
         until_check_ = check_every;

@@ -226,7 +226,7 @@ private:
     // 64-miss fallback). An empty class yields the other class.
     // sample(p) keeps each draw with probability p.
     KEYSPACE_ISA_ABI
-    std::optional<Key> draw_mixed() {
+    KEYSPACE_NOINLINE std::optional<Key> draw_mixed() {
         for (;;) {
             const std::uint64_t p = mixed_position();
             if (p == no_position) [[unlikely]] // neither class found now (the tracker is changing under the scans)
@@ -239,10 +239,11 @@ private:
             return emit(p);
         }
     }
-    // draw_mixed with neither a limit nor a sample (plain_mixed_): the keys are not counted. Out of line, as
-    // draw_mixed, so that next() stays small for the permutation path (inlined, it measured no faster).
+    // draw_mixed with neither a limit nor a sample (plain_mixed_): the keys are not counted. Inline: its usual
+    // path is a queued position and one bit test (DrawStream::draw_class), the rest is out of line; draw_mixed stays
+    // out of line so that next() keeps the permutation path small.
     KEYSPACE_ISA_ABI
-    KEYSPACE_NOINLINE std::optional<Key> draw_mixed_plain() {
+    KEYSPACE_ALWAYS_INLINE std::optional<Key> draw_mixed_plain() {
         const std::uint64_t p = mixed_position();
         if (p == no_position) [[unlikely]] // neither class found now (the tracker is changing under the scans)
             return std::nullopt;
