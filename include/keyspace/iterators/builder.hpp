@@ -128,7 +128,10 @@ public:
     /// key otherwise, whatever the density (class first, then a uniform draw inside it by rejection, falling back
     /// after 64 misses to the first key of the class after the last draw). If the chosen class is empty the draw
     /// comes from the other class. Endless: a call that finds neither class within bounded work returns nullopt and
-    /// the next one draws again. Combined with set_only()/unset_only() or another terminal: invalid_argument.
+    /// the next one draws again. A class's draws may be computed up to 16 draws of that class ahead, in batches;
+    /// each is checked again when it is returned, so a key is never returned outside the class it was drawn for (a
+    /// key removed after its draw is dropped, one added joins the draws from the next batch on).
+    /// Combined with set_only()/unset_only() or another terminal: invalid_argument.
     [[nodiscard]] BasicIteratorBuilder mixed_ratio(double r) const {
         detail::check_probability("IteratorBuilder::mixed_ratio", "r", r);
         auto c = *this;

@@ -34,7 +34,7 @@ class WriteIter;
  *  pseudo-random order. The space is cut into blocks of 8 to 64 positions (sized from a sampled density so a block
  *  holds about 16 matches); blocks are visited in the order of a keyed Feistel permutation, prefetched ahead, with
  *  up to 128 blocks open at once; each output is a random match of a random open block other than the previous
- *  output's. O(1) memory (about 2 KiB); a block without a match costs one word load. With mixed_ratio(r): an
+ *  output's. O(1) memory (about 3.5 KiB); a block without a match costs one word load. With mixed_ratio(r): an
  *  endless stream with
  *  replacement; each draw is a set key with probability r, an unset key otherwise (see
  *  IteratorBuilder::mixed_ratio). With a distribution (IteratorBuilder::distribution): an endless stream of
