@@ -640,8 +640,9 @@ private:
     unsigned until_check_ = check_every;
     std::uint64_t chunk_ahead_[chunk_depth] = {}; // the next chunks, chunk_ahead_[chunk_head_] first (prefetched)
     unsigned chunk_head_ = 0;
-    // The positions accepted by the last batch of each class, queue_[c][queue_head_[c]] next (refill_class; empty
-    // without AVX-512 VPOPCNTDQ, where each draw runs its own tries).
+    // The positions taken by the last batch of each class, queue_[c][queue_head_[c]] next: probes of a dense class
+    // (refill_probes), chunk tries of a sparse one (refill_class; without AVX-512 VPOPCNTDQ a sparse class's queue
+    // stays empty and each draw runs its own tries).
     std::uint64_t queue_[2][chunk_batch] = {};
     unsigned queue_head_[2] = {0, 0}, queue_tail_[2] = {0, 0};
 };
