@@ -231,14 +231,18 @@ private:
         j -= past;
         r -= count & past;
     }
-    // A uniform chunk, its first and last words prefetched.
-    KEYSPACE_ALWAYS_INLINE std::uint64_t next_chunk() noexcept {
-        const std::uint64_t k = detail::uniform_below(rng_, chunk_count_);
+    // A uniform chunk of `chunks` drawn from g, its first and last words prefetched (the last if on another line).
+    static KEYSPACE_ALWAYS_INLINE std::uint64_t draw_chunk(WyRand& g, const atomic_word* words, std::uint64_t chunks,
+                                                           std::uint64_t last_word) noexcept {
+        const std::uint64_t k = detail::uniform_below(g, chunks);
 #if defined(__GNUC__) || defined(__clang__)
-        __builtin_prefetch(words_ + k * chunk_words);
-        __builtin_prefetch(words_ + std::min(k * chunk_words + (chunk_words - 1), words_total_ - 1)); // if another line
+        __builtin_prefetch(words + k * chunk_words);
+        __builtin_prefetch(words + std::min(k * chunk_words + (chunk_words - 1), last_word));
 #endif
         return k;
+    }
+    KEYSPACE_ALWAYS_INLINE std::uint64_t next_chunk() noexcept {
+        return draw_chunk(rng_, words_, chunk_count_, words_total_ - 1);
     }
     // The words of chunk k holding positions of class c (0: set, 1: unset) as masks; positions outside the space
     // (in the first and last chunks) are clear, and no word past the space is read.
@@ -291,20 +295,22 @@ private:
         const unsigned bit = detail::select_bit(x[j], static_cast<unsigned>(r));
         return (k * chunk_words + j) * 64 + bit - run_base_;
     }
-    // A position of class c from the chunks, or no_position (the bounds were lost, or the tries found none: draw(f)
-    // answers). With AVX-512 VPOPCNTDQ the tries run in batches (refill_class) and the draws come from a queue.
+    // A position of class c while the bounds hold, or no_position (the bounds were lost, or the batches or tries
+    // found none: draw(f) answers). From the class's queue, except a sparse class without AVX-512 VPOPCNTDQ, whose
+    // draws each run their own chunk tries.
     KEYSPACE_ISA_ABI
-    KEYSPACE_ALWAYS_INLINE std::uint64_t chunk_draw(unsigned c) {
-#if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
-        return queued_draw(c);
-#else
-        for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
-            const std::uint64_t p = chunk_try(c);
-            if (p != no_position) [[likely]]
-                return p;
+    KEYSPACE_ALWAYS_INLINE std::uint64_t class_position(unsigned c) {
+#if !defined(KEYSPACE_DETAIL_VPOPCNTDQ)
+        if (chunked_[c]) {
+            for (unsigned t = 0; t < chunk_tries && bounded_ && bound_[c] != 0; ++t) {
+                const std::uint64_t p = chunk_try(c);
+                if (p != no_position) [[likely]]
+                    return p;
+            }
+            return no_position;
         }
-        return no_position;
 #endif
+        return queued_draw(c);
     }
     // The next queued position of class c, refilled by a batch when empty (refill_probes for a dense class,
     // refill_class for a sparse one); no_position when batches find none (then draw(f) answers).
@@ -327,7 +333,7 @@ private:
 #if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
         return bounded_ && bound_[c] != 0 && refill_class(c);
 #else
-        return false;
+        return false; // not reached: a sparse class runs its own tries (class_position)
 #endif
     }
     // A batch of `chunk_batch` probes for a dense class c (mixed_ratio streams), branch-free: the probed positions
@@ -391,12 +397,8 @@ private:
         unsigned head = chunk_head_, tail = 0, over = 0;
         alignas(64) std::uint64_t queue[chunk_batch];
         for (unsigned i = 0; i < chunk_batch; ++i) {
-            const std::uint64_t k = chunk_ahead_[head], ahead = detail::uniform_below(g, chunks);
-#if defined(__GNUC__) || defined(__clang__)
-            __builtin_prefetch(words + ahead * chunk_words); // as next_chunk()
-            __builtin_prefetch(words + std::min(ahead * chunk_words + (chunk_words - 1), last_word));
-#endif
-            chunk_ahead_[head] = ahead;
+            const std::uint64_t k = chunk_ahead_[head];
+            chunk_ahead_[head] = draw_chunk(g, words, chunks, last_word);
             head = (head + 1) % chunk_depth;
             __m512i v;
             if (k != 0 && k + 1 < chunks) [[likely]] {
@@ -444,14 +446,14 @@ private:
         if (bounded_) {
             if (until_check_ == 0) check_changes();
             if (bounded_) {
-                const std::uint64_t p = chunked_[c] ? chunk_draw(c) : queued_draw(c);
+                const std::uint64_t p = class_position(c);
                 if (p != no_position) return p;
                 return draw_position(f);
             }
         }
         if (chunks_ && ++slow_draws_ >= scan_after_) {
             scan_chunks();
-            const std::uint64_t p = chunked_[c] ? chunk_draw(c) : queued_draw(c);
+            const std::uint64_t p = class_position(c);
             if (p != no_position) return p;
         }
         return draw_position(f);
@@ -459,8 +461,9 @@ private:
     void lose_bounds() noexcept {
         bounded_ = false;
         slow_draws_ = 0;
-        queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0;
+        clear_queues();
     }
+    void clear_queues() noexcept { queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0; }
     // The highest count of each class over the chunks; the stamp is read first, so changes made during the scan
     // raise the bounds afterwards.
     KEYSPACE_ISA_ABI
@@ -492,7 +495,7 @@ private:
         bounded_ = true;
         slow_draws_ = 0;
         until_check_ = check_every;
-        queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0;
+        clear_queues();
     }
     // Every 64 class draws: raises the bounds by the keys added and removed since the scan (see draw_class).
     KEYSPACE_ISA_ABI
