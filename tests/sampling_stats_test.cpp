@@ -12,6 +12,7 @@
 #include "catch.hpp"
 #include "model.hpp"
 
+#include <keyspace/detail/random_bits.hpp>
 #include <keyspace/iterators.hpp>
 #include <keyspace/sampling.hpp>
 
@@ -475,6 +476,61 @@ TEST_CASE("uniform draws have no modulo bias at n = 3 * 2^61, where x % n does",
     CHECK(std::fabs(below_rng - samples * 2 / 3) <= tol);
     CHECK(std::fabs(below_mod - samples * 2 / 3) > tol); // the modulo reduction fails the same test
     CHECK(std::fabs(below_mod - samples * 3 / 4) <= binomial_tolerance(samples, 0.75)); // it lands at 3/4
+}
+
+TEST_CASE("32-bit draws have no bias at n = 3 * 2^30, where the multiply-shift alone has", "[stats][uniform]") {
+    // uniform_below32 (two draws from one 64-bit output, as the chunk tries of mixed_ratio streams take them). At
+    // n = 3 * 2^30 the high half of x * n is floor(3x / 4): multiples of 3 have two preimages, the others one, so
+    // without the rejection (a quarter of the draws here) a multiple of 3 comes with probability 1/2, not 1/3.
+    const u64 n = 3ull << 30;
+    keyspace::detail::WyRand g(950), g_plain(950);
+    double third = 0, third_low = 0, third_plain = 0;
+    for (double i = 0; i < samples; ++i) {
+        const u64 x = g();
+        third += keyspace::detail::uniform_below32(g, static_cast<std::uint32_t>(x >> 32), n) % 3 == 0 ? 1 : 0;
+        third_low += keyspace::detail::uniform_below32(g, static_cast<std::uint32_t>(x), n) % 3 == 0 ? 1 : 0;
+        third_plain += ((g_plain() >> 32) * n >> 32) % 3 == 0 ? 1 : 0;
+    }
+    const double tol = binomial_tolerance(samples, 1.0 / 3.0);
+    INFO("fraction of multiples of 3: high halves " << third / samples << ", low halves " << third_low / samples
+                                                    << ", multiply-shift alone " << third_plain / samples);
+    CHECK(std::fabs(third - samples / 3) <= tol);
+    CHECK(std::fabs(third_low - samples / 3) <= tol);
+    CHECK(std::fabs(third_plain - samples / 2) <= binomial_tolerance(samples, 0.5)); // the same test fails it
+}
+
+TEST_CASE("the two 32-bit draws from one output are jointly uniform", "[stats][uniform]") {
+    // Chi-square of the pairs (a < 7, b < 11) over their 77 cells, and of pairs from large ranges (one with a
+    // rejection zone of a quarter, one of 2^32) over cells 2^29 + 1 wide (6 x 8, the last ones narrower).
+    struct Ranges {
+        u64 na, nb, cells;
+    };
+    keyspace::detail::WyRand g(951);
+    for (const Ranges& t : {Ranges{7, 11, 1}, Ranges{(3ull << 30) + 5, 1ull << 32, (1ull << 29) + 1}}) {
+        const u64 na = t.na, nb = t.nb, cells = t.cells;
+        const u64 rows = (na + cells - 1) / cells, cols = (nb + cells - 1) / cells;
+        std::vector<double> count(rows * cols), expected(rows * cols);
+        for (u64 r = 0; r < rows; ++r)
+            for (u64 c = 0; c < cols; ++c) {
+                const double wa = static_cast<double>(std::min(na, (r + 1) * cells) - r * cells);
+                const double wb = static_cast<double>(std::min(nb, (c + 1) * cells) - c * cells);
+                expected[r * cols + c] = samples * wa / static_cast<double>(na) * wb / static_cast<double>(nb);
+            }
+        for (double i = 0; i < samples; ++i) {
+            const u64 x = g();
+            const u64 a = keyspace::detail::uniform_below32(g, static_cast<std::uint32_t>(x >> 32), na);
+            const u64 b = keyspace::detail::uniform_below32(g, static_cast<std::uint32_t>(x), nb);
+            REQUIRE(a < na);
+            REQUIRE(b < nb);
+            count[a / cells * cols + b / cells] += 1;
+        }
+        double stat = 0;
+        for (std::size_t k = 0; k < count.size(); ++k)
+            stat += (count[k] - expected[k]) * (count[k] - expected[k]) / expected[k];
+        const double critical = chi2_critical(static_cast<double>(count.size() - 1));
+        INFO("ranges " << na << " x " << nb << ": statistic " << stat << " vs critical " << critical);
+        CHECK(stat <= critical);
+    }
 }
 
 TEST_CASE("uniform draws are uniform over small and huge ranges", "[stats][uniform]") {

@@ -107,6 +107,11 @@ public:
         if (!chunks_) return;
         words_total_ = (run_base_ + n_ + 63) >> 6;
         chunk_count_ = (words_total_ + chunk_words - 1) / chunk_words;
+        if (chunk_count_ > 0xffffffffu) { // refill_class draws a chunk from 32 random bits: 2^41 positions at most
+            chunks_ = false;
+            return;
+        }
+        one_line_ = (reinterpret_cast<std::uintptr_t>(words_) & 63) == 0;
         scan_after_ = chunk_count_ + 8;
         for (auto& k : chunk_ahead_) k = next_chunk();
     }
@@ -377,66 +382,101 @@ private:
     }
 #if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
     /* A batch of `chunk_batch` chunk tries for class c, branch-free: each accepted try's position goes to the
-     * class's queue, in the order of the tries. A try is the try of chunk_try (the same chunk, count, u and
-     * acceptance u < count, so each accepted position is uniform over the class), computed in one vector: the
-     * counts of the 8 words, their prefix sums, the word holding rank u (how many prefix sums are <= u) and the
-     * rank within it. A lone try ends in a branch on its acceptance, which mispredicts about as often as the
-     * acceptance is uncertain (0.4 at 10 % density) and then waits for the chunk's line; here only the empty batch
-     * branches. False when no try was accepted, or when a chunk was above the bound (then the bounds are lost and
-     * the batch dropped). Plain loads: the queue's positions are checked again, with acquire, when drawn. */
+     * class's queue, in the order of the tries. A try is the try of chunk_try (a uniform chunk, its count, a
+     * uniform u < bound and acceptance u < count, so each accepted position is uniform over the class). A lone try
+     * ends in a branch on its acceptance, which mispredicts about as often as the acceptance is uncertain (0.4 at
+     * 10 % density) and then waits for the chunk's line; here only the empty batch branches.
+     *
+     * Two passes. The first runs every try: one 64-bit draw gives the chunk drawn ahead (high half) and the try's
+     * u (low half), each an exact Lemire draw; the chunk's count is one VPOPCNTQ whose 8 word counts are summed as
+     * bytes by one VPSADBW; the try's line and u are kept, and counted as accepted when u < count. The second runs
+     * the accepted tries only (about 6 in 10 at 10 % density): the prefix sums of the word counts, the word holding
+     * rank u (how many prefix sums are <= u), and the rank within it, picked by pdep.
+     *
+     * False when no try was accepted, or when a chunk was above the bound (then the bounds are lost and the batch
+     * dropped). Plain loads: the queue's positions are checked again, with acquire, when drawn. */
+// g++ 12 warns, wrongly, that the _mm512_undefined_* in its own intrinsics (the "don't care" lanes of the plain
+// forms) may be used uninitialized once they are inlined here (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
     KEYSPACE_ISA_ABI
     KEYSPACE_NOINLINE bool refill_class(unsigned c) noexcept {
+        static_assert(chunk_batch == chunk_depth); // a batch uses every chunk drawn ahead: chunk_head_ stays 0
         const std::uint64_t bound = bound_[c];
         const __m512i flip = _mm512_set1_epi64(c == 0 ? 0 : -1);
-        const __m512i bounds = _mm512_set1_epi64(static_cast<long long>(bound));
-        const __m512i zero = _mm512_setzero_si512();
         // Locals: stores to the queue would otherwise make the compiler keep the members in memory.
         const atomic_word* words = words_;
         const std::uint64_t chunks = chunk_count_, last_word = words_total_ - 1;
+        const bool one_line = one_line_;
         WyRand g = rng_;
-        unsigned head = chunk_head_, tail = 0, over = 0;
-        alignas(64) std::uint64_t queue[chunk_batch];
+        unsigned tail = 0;
+        std::uint64_t top = 0; // the highest count met: the over check, after the batch
+        // The accepted tries' lines (class bits set), chunks and ranks.
+        alignas(64) std::uint64_t line[chunk_batch][chunk_words];
+        std::uint64_t chunk_of[chunk_batch], rank_of[chunk_batch];
         for (unsigned i = 0; i < chunk_batch; ++i) {
-            const std::uint64_t k = chunk_ahead_[head];
-            chunk_ahead_[head] = draw_chunk(g, words, chunks, last_word);
-            head = (head + 1) % chunk_depth;
+            const std::uint64_t k = chunk_ahead_[i];
+            const std::uint64_t x = g();
+            const std::uint64_t next = detail::uniform_below32(g, static_cast<std::uint32_t>(x >> 32), chunks);
+            const std::uint64_t u = detail::uniform_below32(g, static_cast<std::uint32_t>(x), bound);
+            chunk_ahead_[i] = next;
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(words + next * chunk_words);
+            if (!one_line) __builtin_prefetch(words + std::min(next * chunk_words + (chunk_words - 1), last_word));
+#endif
             __m512i v;
-            if (k != 0 && k + 1 < chunks) [[likely]] {
+            if (k - 1 < chunks - 2) [[likely]] { // neither the first nor the last chunk
                 v = _mm512_xor_si512(_mm512_loadu_si512(static_cast<const void*>(words + k * chunk_words)), flip);
             } else {
-                alignas(64) std::uint64_t x[chunk_words];
-                load_chunk(k, c, x, std::memory_order_relaxed);
-                v = _mm512_load_si512(static_cast<const void*>(x));
+                alignas(64) std::uint64_t w[chunk_words];
+                load_chunk(k, c, w, std::memory_order_relaxed);
+                v = _mm512_load_si512(static_cast<const void*>(w));
             }
-            const std::uint64_t u = detail::uniform_below(g, bound);
+            // The count: the 8 word counts (each <= 64) as bytes, summed by one vpsadbw.
+            const auto count = static_cast<std::uint64_t>(_mm_cvtsi128_si64(
+                _mm_sad_epu8(_mm512_cvtepi64_epi8(_mm512_popcnt_epi64(v)), _mm_setzero_si128())));
+            top = std::max(top, count);
+            _mm512_store_si512(static_cast<void*>(line[tail]), v);
+            chunk_of[tail] = k;
+            rank_of[tail] = u;
+            tail += u < count ? 1u : 0u; // accepted: kept (else overwritten by the next try)
+        }
+        rng_ = g;
+        const __m512i zero = _mm512_setzero_si512();
+        const std::uint64_t base = run_base_;
+        std::uint64_t* queue = queue_[c];
+        for (unsigned j = 0; j < tail; ++j) {
+            const __m512i v = _mm512_load_si512(static_cast<const void*>(line[j]));
+            const std::uint64_t u = rank_of[j];
             const __m512i n = _mm512_popcnt_epi64(v);
             __m512i sum = _mm512_add_epi64(n, _mm512_alignr_epi64(n, zero, 7)); // inclusive prefix sums
             sum = _mm512_add_epi64(sum, _mm512_alignr_epi64(sum, zero, 6));
             sum = _mm512_add_epi64(sum, _mm512_alignr_epi64(sum, zero, 4));
             const unsigned below = _mm512_cmple_epu64_mask(sum, _mm512_set1_epi64(static_cast<long long>(u)));
-            over |= _mm512_cmpgt_epu64_mask(sum, bounds);
-            // The word holding rank u: the number of words wholly below it (all 8 when the try is rejected).
+            // The word holding rank u: the number of words wholly below it (u < count: fewer than 8).
             const auto w = static_cast<std::uint64_t>(std::popcount(below) & 7);
             const __m512i at = _mm512_set1_epi64(static_cast<long long>(w));
             const auto before = static_cast<std::uint64_t>(
                 _mm_cvtsi128_si64(_mm512_castsi512_si128(_mm512_permutexvar_epi64(at, _mm512_sub_epi64(sum, n)))));
             const auto word = static_cast<std::uint64_t>(
                 _mm_cvtsi128_si64(_mm512_castsi512_si128(_mm512_permutexvar_epi64(at, v))));
-            queue[tail] = (k * chunk_words + w) * 64 + detail::select_bit(word, static_cast<unsigned>((u - before) & 63))
-                          - run_base_;
-            tail += (below >> 7) ^ 1u; // accepted: rank u is below the chunk's count
+            queue[j] = (chunk_of[j] * chunk_words + w) * 64
+                       + detail::select_bit(word, static_cast<unsigned>((u - before) & 63)) - base;
         }
-        rng_ = g;
-        chunk_head_ = head;
-        std::copy(queue, queue + chunk_batch, queue_[c]);
         queue_head_[c] = 0;
         queue_tail_[c] = tail;
-        if (over != 0) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
+        if (top > bound) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
             lose_bounds();
             return false;
         }
         return tail != 0;
     }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
     // draw_class past its queue: the stamp read every `check_every` draws, a new batch, the chunk tries of other
     // instruction sets, and draw(f) when the chunks cannot answer (with the scan once enough such draws paid for it).
@@ -643,6 +683,7 @@ private:
     unsigned until_check_ = check_every;
     std::uint64_t chunk_ahead_[chunk_depth] = {}; // the next chunks, chunk_ahead_[chunk_head_] first (prefetched)
     unsigned chunk_head_ = 0;
+    bool one_line_ = false; // a chunk is one cache line (words_ is 64-byte aligned): one prefetch per chunk
     // The positions taken by the last batch of each class, queue_[c][queue_head_[c]] next: probes of a dense class
     // (refill_probes), chunk tries of a sparse one (refill_class; without AVX-512 VPOPCNTDQ a sparse class's queue
     // stays empty and each draw runs its own tries).

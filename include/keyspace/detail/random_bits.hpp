@@ -80,6 +80,35 @@ KEYSPACE_ALWAYS_INLINE constexpr std::uint64_t uniform_below(G& g, std::uint64_t
     return hi;
 }
 
+/// uniform_below32 past its quick check: the generator comes in by value and goes back with the product, so that a
+/// caller's generator can stay in a register through its loop.
+template <class G>
+struct Redrawn32 {
+    G g;
+    std::uint64_t m;
+};
+template <random_bit_generator G>
+KEYSPACE_NOINLINE constexpr Redrawn32<G> redraw32(G g, std::uint64_t m, std::uint64_t n) {
+    const auto threshold = static_cast<std::uint32_t>((std::uint64_t{1} << 32) % n); // 2^32 mod n
+    while (static_cast<std::uint32_t>(m) < threshold) m = (bits64(g) >> 32) * n;
+    return {g, m};
+}
+
+/// Uniform in [0, n), 1 <= n <= 2^32, exactly, from 32 random bits x (Lemire's multiply-shift with rejection, as
+/// uniform_below, on 32 bits: the high half of x * n, redrawn from the high half of g's next output while the low
+/// half falls below 2^32 mod n, which happens with probability below n / 2^32). The two halves of one 64-bit
+/// output make two independent exact draws: the batched chunk tries of DrawStream draw a chunk and a rank from one.
+template <random_bit_generator G>
+KEYSPACE_ALWAYS_INLINE constexpr std::uint64_t uniform_below32(G& g, std::uint32_t x, std::uint64_t n) {
+    std::uint64_t m = std::uint64_t{x} * n;
+    if (static_cast<std::uint32_t>(m) < n) [[unlikely]] {
+        const Redrawn32<G> r = redraw32(g, m, n);
+        g = r.g;
+        m = r.m;
+    }
+    return m >> 32;
+}
+
 /** wyrand (Wang Yi, 2019; the generator of wyhash): a 64-bit Weyl sequence finished by one 64x64 -> 128-bit
  *  multiply-fold. Period 2^64, 8 bytes of state; passes BigCrush and PractRand to many terabytes. About half the
  *  cost of xoshiro256** here (one multiply, no state shuffle): the internal generator of the draw engine, where
