@@ -457,6 +457,41 @@ TEST_CASE("mixed_ratio draws each class uniformly over an uneven population, bef
     }
 }
 
+TEST_CASE("mixed_ratio draws the keys of chunks far above the others as often as the rest", "[iter][mixed][stats]") {
+    // A sparse class at ~10 % with three chunks at ~60 %: the scan bounds the counts below those three (heavy)
+    // chunks, whose keys past the bound are reached through their extra slots (see DrawStream::draw_class).
+    // Without those slots about 450 keys would never be drawn; with the wrong ranks, half the heavy keys twice.
+    constexpr std::uint64_t n = 1 << 16, draws = 400'000;
+    for (const bool set_class : {true, false}) {
+        for (const bool offset : {false, true}) {
+            PrefixTracker t("h:", n);
+            std::set<std::uint64_t> sparse;
+            SplitMix rng{7};
+            for (std::uint64_t i = 0; i < n; ++i) {
+                const std::uint64_t chunk = i / 512;
+                const double p = chunk == 5 || chunk == 40 || chunk == 127 ? 0.6 : 0.1;
+                if (static_cast<double>(rng.next() >> 11) * 0x1.0p-53 < p) sparse.insert(i);
+            }
+            for (std::uint64_t i = 0; i < n; ++i)
+                if (sparse.count(i) == (set_class ? 1u : 0u)) t.add(i);
+            const std::uint64_t b = offset ? 37 : 0, e = offset ? n - 21 : n; // partial edge chunks, one heavy
+            std::set<std::uint64_t> keys;
+            for (const std::uint64_t k : sparse)
+                if (k >= b && k < e) keys.insert(k);
+            auto it = t.iter().range(b, e).mixed_ratio(set_class ? 1.0 : 0.0).seed(13).random();
+            for (int i = 0; i < 1000; ++i) (void)it.next(); // past the scan
+            std::map<std::uint64_t, std::uint64_t> counts;
+            for (std::uint64_t i = 0; i < draws; ++i) ++counts[it.next()->id];
+            std::uint64_t heavy = 0, heavy_keys = 0;
+            for (const std::uint64_t k : keys)
+                if (k / 512 == 5 || k / 512 == 40 || k / 512 == 127) ++heavy_keys, heavy += counts[k];
+            INFO("set class " << set_class << ", offset " << offset << ": " << keys.size() << " keys, the heavy chunks' "
+                              << heavy_keys << " drawn " << heavy << " times of " << draws);
+            CHECK(uniform_chi2(counts, keys, draws) < chi2_limit(static_cast<double>(keys.size() - 1)));
+        }
+    }
+}
+
 TEST_CASE("mixed_ratio returns each key in its class at the moment it is returned while the caller churns",
           "[iter][mixed]") {
     // A churn loop in one thread: every drawn set key is removed (a DEL) and every drawn unset key added (an

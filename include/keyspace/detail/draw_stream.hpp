@@ -23,6 +23,7 @@
 #include <limits>    // for std::numeric_limits
 #include <optional>  // for std::optional
 #include <variant>   // for std::holds_alternative
+#include <vector>    // for std::vector
 
 #if defined(KEYSPACE_DETAIL_VPOPCNTDQ)
 #include <immintrin.h> // for the AVX-512 chunk tries (refill_class)
@@ -100,34 +101,49 @@ public:
     /// contiguous and not shared with other processes (else draw_class is draw(f)). See draw_class. The probes of
     /// draw(f) then come in blocks of two rather than four (see probe()): they serve the draws made before the
     /// first scan and while the bounds are lost, and most of those find a class denser than a quarter.
+    /// `heavy_room` is resized to the most heavy chunks a scan can list (one in 16 chunks; see draw_class) and kept by
+    /// the caller while the stream lives: its buffer, which survives moves of the vector, holds them. (The stream
+    /// itself stays trivially destructible, as the std::optional that holds it in RandomIter needs: g++ 12 warns
+    /// about nested std::optional of non-trivial types.)
     KEYSPACE_ISA_ABI
-    void use_chunks() {
+    void use_chunks(std::vector<std::uint32_t>& heavy_room) {
         narrow_ = blocks_; // the dense classes: blocks of two (see probe)
         chunks_ = blocks_ && !space_.tracker->is_shared();
         if (!chunks_) return;
         words_total_ = (run_base_ + n_ + 63) >> 6;
         chunk_count_ = (words_total_ + chunk_words - 1) / chunk_words;
-        if (chunk_count_ > 0xffffffffu) { // refill_class draws a chunk from 32 random bits: 2^41 positions at most
+        if (chunk_count_ >= std::uint64_t{1} << 31) { // refill_class draws a slot from 32 random bits
             chunks_ = false;
             return;
         }
         one_line_ = (reinterpret_cast<std::uintptr_t>(words_) & 63) == 0;
         scan_after_ = chunk_count_ + 8;
-        for (auto& k : chunk_ahead_) k = next_chunk();
+        slots_ = chunk_count_;
+        heavy_room.assign(chunk_count_ / heavy_share, 0);
+        heavy_ = heavy_room.data();
+        heavy_room_ = heavy_room.size();
+        for (auto& e : chunk_ahead_) e = next_slot();
     }
 
     /** One position of the class asked for (set when want_set, else unset), uniform among the positions of that
      *  class, as draw(SetOnly / UnsetOnly) gives, from fewer random cache lines where that class is sparse;
      *  no_position where draw(f) would answer nullopt.
      *
-     *  Chunk draws (after use_chunks). The space is cut into chunks of 8 words (one cache line, 512 positions);
-     *  `bound` is a number no chunk's count of the class exceeds. A try picks a uniform chunk, counts the class in
-     *  it (c) and draws a uniform u < bound: if u < c it returns the u-th position of the class in the chunk, else
-     *  the draw tries again. Each try returns a given position of the class with probability 1 / (chunks * bound),
-     *  the same for all: an exact uniform draw, whatever the chunks' populations, as long as the bound holds. A try
-     *  costs one cache line and succeeds with probability (mean count / bound): at 10 % density about 51 / 84,
-     *  against 0.1 for one probed bit. A class denser than a quarter of the space is drawn by probes of single
-     *  positions instead (refill_probes), which find it as fast without the count and select.
+     *  Chunk draws (after use_chunks). The space is cut into chunks of 8 words (one cache line, 512 positions). A
+     *  try picks a uniform slot and a uniform rank u below `bound`; the slots are the chunks, whose ranks [0, bound)
+     *  they cover, then one extra slot per heavy chunk, which covers its ranks [bound, 2 bound) (u + bound). If the
+     *  slot's chunk holds more than u positions of the class, the try returns its u-th, else the draw tries again.
+     *  Each try returns a given position of the class with probability 1 / (slots * bound), the same for all: an
+     *  exact uniform draw, whatever the chunks' populations, as long as no chunk holds more than `bound`, or a
+     *  heavy one more than 2 bound. A try costs one cache line and succeeds with probability (mean count * chunks
+     *  / (slots * bound)): at 10 % density about 0.79, against 0.1 for one probed bit. A class denser than a
+     *  quarter of the space is drawn by probes of single positions instead (refill_probes), which find it as fast
+     *  without the count and select.
+     *
+     *  The bound and the heavy chunks come from a scan of the chunks: the bound b (at least half the highest count)
+     *  for which (chunks + heavy chunks) * b is smallest, the chunks above it being heavy, at most one in 16 (the
+     *  room RandomIter gives use_chunks). At 10 % density the highest count is about 84 and b about 62, with ~5 %
+     *  of the chunks heavy: 1.3 tries per draw rather than 1.6 with b = 84.
      *
      *  Batches. Draws come from a queue per class, filled 16 tries (or probes) at a time without a branch on each
      *  one's outcome: the accepted positions in the order of the tries, so each is still an independent uniform
@@ -137,16 +153,18 @@ public:
      *  of the class at most). The chunk tries run in batches with AVX-512 VPOPCNTDQ (refill_class); elsewhere each
      *  draw runs its own tries (chunk_try).
      *
-     *  The bound is the highest count found by a scan of the chunks, raised by the changes since: the tracker's
-     *  count() and removals() (its stamp) are read every 64 class draws; each key added since the scan raises the
-     *  set class's bound by one, each removed key the unset class's (no chunk gains more). A chunk found above its
+     *  The bound is then raised by the changes since the scan: the tracker's count() and removals() (its stamp)
+     *  are read every 64 class draws; each key added since the scan raises the set class's bound by one, each
+     *  removed key the unset class's (no chunk gains more, so a chunk below the scan's bound stays below this one,
+     *  and a heavy chunk, at most twice the scan's bound, below twice this one). A chunk found above twice the
      *  bound, a bound raised by more than a quarter (plus 8) since the scan, or a count that fell by more than the
      *  removals (clear()) send the draws back to draw(f) until the next scan, and so does a class that was empty
      *  at the scan (bound 0). The scan runs once draw(f) has answered as many draws as there are chunks since the
      *  bounds were lost (its cost amortized over them; none for short streams). After 16 tries without a match
      *  (a class too rare for its bound) one draw(f) answers: as draw(f) is exact, so is the mixture. Keys changed
      *  by other threads are seen at the next stamp read (64 class draws at most): until then a chunk pushed above
-     *  the bound is drawn a little too rarely unless a try meets it. */
+     *  the bound (a heavy one above twice the bound) is drawn a little too rarely, and a try that meets one above
+     *  twice the bound sends the draws back to draw(f). */
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::uint64_t draw_class(bool want_set) {
         const unsigned c = want_set ? 0 : 1;
@@ -208,6 +226,9 @@ private:
     }
     // ---- chunk draws (draw_class) ---------------------------------------------------------------------------
     static constexpr unsigned chunk_words = 8, chunk_depth = 16, chunk_tries = 16, check_every = 64;
+    // Heavy chunks (see draw_class): at most one in heavy_share has an extra slot. An entry of chunk_ahead_ is a
+    // chunk (its low 32 bits), flagged extra_slot for the extra slot of a heavy one.
+    static constexpr std::uint64_t heavy_share = 16, extra_slot = std::uint64_t{1} << 32, chunk_mask = extra_slot - 1;
     // The batched tries (refill_class): tries per batch, and batches per draw before draw(f) answers.
     static constexpr unsigned chunk_batch = 16, max_refills = 4;
 
@@ -236,18 +257,27 @@ private:
         j -= past;
         r -= count & past;
     }
-    // A uniform chunk of `chunks` drawn from g, its first and last words prefetched (the last if on another line).
-    static KEYSPACE_ALWAYS_INLINE std::uint64_t draw_chunk(WyRand& g, const atomic_word* words, std::uint64_t chunks,
-                                                           std::uint64_t last_word) noexcept {
-        const std::uint64_t k = detail::uniform_below(g, chunks);
+    // The entry of slot s < slots_ in chunk_ahead_: chunk s, or past the chunks, heavy chunk s - chunks flagged
+    // extra_slot (its ranks [bound, 2 bound), see draw_class).
+    static KEYSPACE_ALWAYS_INLINE std::uint64_t slot_entry(std::uint64_t s, std::uint64_t chunks,
+                                                           const std::uint32_t* heavy) noexcept {
+        if (s >= chunks) [[unlikely]]
+            return extra_slot | heavy[s - chunks];
+        return s;
+    }
+    // The first and last words of chunk k prefetched (the last only when on another line).
+    static KEYSPACE_ALWAYS_INLINE void prefetch_chunk(const atomic_word* words, std::uint64_t k, bool one_line,
+                                                      std::uint64_t last_word) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
         __builtin_prefetch(words + k * chunk_words);
-        __builtin_prefetch(words + std::min(k * chunk_words + (chunk_words - 1), last_word));
+        if (!one_line) __builtin_prefetch(words + std::min(k * chunk_words + (chunk_words - 1), last_word));
 #endif
-        return k;
     }
-    KEYSPACE_ALWAYS_INLINE std::uint64_t next_chunk() noexcept {
-        return draw_chunk(rng_, words_, chunk_count_, words_total_ - 1);
+    // A uniform slot's entry, its chunk prefetched.
+    KEYSPACE_ALWAYS_INLINE std::uint64_t next_slot() noexcept {
+        const std::uint64_t e = slot_entry(detail::uniform_below(rng_, slots_), chunk_count_, heavy_);
+        prefetch_chunk(words_, e & chunk_mask, one_line_, words_total_ - 1);
+        return e;
     }
     // The words of chunk k holding positions of class c (0: set, 1: unset) as masks; positions outside the space
     // (in the first and last chunks) are clear, and no word past the space is read.
@@ -276,8 +306,8 @@ private:
     // bound: then bounded_ is cleared).
     KEYSPACE_ISA_ABI
     KEYSPACE_ALWAYS_INLINE std::uint64_t chunk_try(unsigned c) noexcept {
-        const std::uint64_t k = chunk_ahead_[chunk_head_];
-        chunk_ahead_[chunk_head_] = next_chunk();
+        const std::uint64_t e = chunk_ahead_[chunk_head_], k = e & chunk_mask;
+        chunk_ahead_[chunk_head_] = next_slot();
         chunk_head_ = (chunk_head_ + 1) % chunk_depth;
         std::uint64_t x[chunk_words];
         // Acquire, as bitmap.test(): a key returned as set shows what its writer wrote before setting it.
@@ -286,8 +316,8 @@ private:
         count8(x, n);
         const std::uint64_t total = ((n[0] + n[1]) + (n[2] + n[3])) + ((n[4] + n[5]) + (n[6] + n[7])); // a tree
         const std::uint64_t bound = bound_[c];
-        const std::uint64_t u = detail::uniform_below(rng_, bound);
-        if (total > bound) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
+        const std::uint64_t u = detail::uniform_below(rng_, bound) + (e >> 32) * bound; // + bound: an extra slot
+        if (total > 2 * bound) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
             lose_bounds();
             return no_position;
         }
@@ -387,14 +417,14 @@ private:
      * ends in a branch on its acceptance, which mispredicts about as often as the acceptance is uncertain (0.4 at
      * 10 % density) and then waits for the chunk's line; here only the empty batch branches.
      *
-     * Two passes. The first runs every try: one 64-bit draw gives the chunk drawn ahead (high half) and the try's
-     * u (low half), each an exact Lemire draw; the chunk's count is one VPOPCNTQ whose 8 word counts are summed as
-     * bytes by one VPSADBW; the try's line and u are kept, and counted as accepted when u < count. The second runs
-     * the accepted tries only (about 6 in 10 at 10 % density): the prefix sums of the word counts, the word holding
-     * rank u (how many prefix sums are <= u), and the rank within it, picked by pdep.
+     * Two passes. The first runs every try: one 64-bit draw gives the slot drawn ahead (high half) and the try's
+     * u (low half), each an exact Lemire draw (uniform_below32); the chunk's count is one VPOPCNTQ whose 8 word
+     * counts are summed as bytes by one VPSADBW; the try's line and u are kept, and counted as accepted when
+     * u < count. The second runs the accepted tries only (about 3 in 4 at 10 % density): the prefix sums of the
+     * word counts, the word holding rank u (how many prefix sums are <= u), and the rank within it, picked by pdep.
      *
-     * False when no try was accepted, or when a chunk was above the bound (then the bounds are lost and the batch
-     * dropped). Plain loads: the queue's positions are checked again, with acquire, when drawn. */
+     * False when no try was accepted, or when a chunk was above twice the bound (then the bounds are lost and the
+     * batch dropped). Plain loads: the queue's positions are checked again, with acquire, when drawn. */
 // g++ 12 warns, wrongly, that the _mm512_undefined_* in its own intrinsics (the "don't care" lanes of the plain
 // forms) may be used uninitialized once they are inlined here (GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -409,7 +439,8 @@ private:
         const __m512i flip = _mm512_set1_epi64(c == 0 ? 0 : -1);
         // Locals: stores to the queue would otherwise make the compiler keep the members in memory.
         const atomic_word* words = words_;
-        const std::uint64_t chunks = chunk_count_, last_word = words_total_ - 1;
+        const std::uint64_t chunks = chunk_count_, slots = slots_, last_word = words_total_ - 1;
+        const std::uint32_t* heavy = heavy_;
         const bool one_line = one_line_;
         WyRand g = rng_;
         unsigned tail = 0;
@@ -418,15 +449,14 @@ private:
         alignas(64) std::uint64_t line[chunk_batch][chunk_words];
         std::uint64_t chunk_of[chunk_batch], rank_of[chunk_batch];
         for (unsigned i = 0; i < chunk_batch; ++i) {
-            const std::uint64_t k = chunk_ahead_[i];
+            const std::uint64_t e = chunk_ahead_[i], k = e & chunk_mask;
             const std::uint64_t x = g();
-            const std::uint64_t next = detail::uniform_below32(g, static_cast<std::uint32_t>(x >> 32), chunks);
-            const std::uint64_t u = detail::uniform_below32(g, static_cast<std::uint32_t>(x), bound);
+            const std::uint64_t next = slot_entry(
+                detail::uniform_below32(g, static_cast<std::uint32_t>(x >> 32), slots), chunks, heavy);
+            const std::uint64_t u = detail::uniform_below32(g, static_cast<std::uint32_t>(x), bound)
+                                    + (e >> 32) * bound; // + bound: an extra slot
             chunk_ahead_[i] = next;
-#if defined(__GNUC__) || defined(__clang__)
-            __builtin_prefetch(words + next * chunk_words);
-            if (!one_line) __builtin_prefetch(words + std::min(next * chunk_words + (chunk_words - 1), last_word));
-#endif
+            prefetch_chunk(words, next & chunk_mask, one_line, last_word);
             __m512i v;
             if (k - 1 < chunks - 2) [[likely]] { // neither the first nor the last chunk
                 v = _mm512_xor_si512(_mm512_loadu_si512(static_cast<const void*>(words + k * chunk_words)), flip);
@@ -468,7 +498,7 @@ private:
         }
         queue_head_[c] = 0;
         queue_tail_[c] = tail;
-        if (top > bound) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
+        if (top > 2 * bound) [[unlikely]] { // the bound no longer holds: back to draw(f) until a new scan
             lose_bounds();
             return false;
         }
@@ -504,38 +534,80 @@ private:
         clear_queues();
     }
     void clear_queues() noexcept { queue_head_[0] = queue_tail_[0] = queue_head_[1] = queue_tail_[1] = 0; }
-    // The highest count of each class over the chunks; the stamp is read first, so changes made during the scan
+    // The bounds and the heavy chunks (see draw_class). The stamp is read first, so changes made during the scan
     // raise the bounds afterwards.
     KEYSPACE_ISA_ABI
     void scan_chunks() noexcept {
         at_scan_ = QuietSince::stamp(*space_.tracker);
         std::uint64_t most[2] = {0, 0}, total_set = 0;
-        std::uint64_t x[chunk_words];
+        std::uint32_t how_many[2][chunk_words * 64 + 1] = {}; // of each class: how many chunks hold each count
         for (std::uint64_t k = 0; k < chunk_count_; ++k) {
-            load_chunk(k, 0, x, std::memory_order_relaxed);
-            std::uint64_t set = 0;
-            for (unsigned j = 0; j < chunk_words; ++j) set += static_cast<std::uint64_t>(std::popcount(x[j]));
-            std::uint64_t valid = chunk_words * 64;
-            if (k == 0 || k + 1 == chunk_count_) { // the edge chunks hold fewer positions
-                const std::uint64_t lo = std::max<std::uint64_t>(k * chunk_words * 64, run_base_);
-                const std::uint64_t hi = std::min<std::uint64_t>((k + 1) * chunk_words * 64, run_base_ + n_);
-                valid = hi - lo;
-            }
+            const std::uint64_t set = chunk_count_of(k, 0), valid = chunk_positions(k);
             total_set += set;
             most[0] = std::max(most[0], set);
             most[1] = std::max(most[1], valid - set);
+            ++how_many[0][set];
+            ++how_many[1][valid - set];
         }
-        scanned_[0] = bound_[0] = most[0];
-        scanned_[1] = bound_[1] = most[1];
         // A class denser than a quarter of the space is found as fast by the probes of draw(f) (a block of 4 hits
-        // with probability 0.68 or more, without the chunk's count and select): the chunks serve the sparse ones.
+        // with probability 0.68 or more, without the chunk's count and select): the chunks serve the sparse ones
+        // (at most one of the two).
         const std::uint64_t total_unset = n_ - std::min(n_, total_set);
         chunked_[0] = total_set <= n_ / 4;
         chunked_[1] = total_unset <= n_ / 4;
+        scanned_[0] = bound_[0] = most[0];
+        scanned_[1] = bound_[1] = most[1];
+        heavy_count_ = 0;
+        for (unsigned c = 0; c < 2; ++c)
+            if (chunked_[c] && most[c] > 1) find_heavy(c, how_many[c], most[c]);
+        slots_ = chunk_count_ + heavy_count_;
+        for (auto& e : chunk_ahead_) e = next_slot(); // slots of the new set only
+        chunk_head_ = 0;
         bounded_ = true;
         slow_draws_ = 0;
         until_check_ = check_every;
         clear_queues();
+    }
+    // The count of class c in chunk k.
+    KEYSPACE_ISA_ABI
+    std::uint64_t chunk_count_of(std::uint64_t k, unsigned c) const noexcept {
+        std::uint64_t x[chunk_words];
+        load_chunk(k, c, x, std::memory_order_relaxed);
+        std::uint64_t n = 0;
+        for (unsigned j = 0; j < chunk_words; ++j) n += static_cast<std::uint64_t>(std::popcount(x[j]));
+        return n;
+    }
+    // The positions of the space in chunk k (fewer in the edge chunks).
+    std::uint64_t chunk_positions(std::uint64_t k) const noexcept {
+        if (k != 0 && k + 1 != chunk_count_) return chunk_words * 64;
+        const std::uint64_t lo = std::max<std::uint64_t>(k * chunk_words * 64, run_base_);
+        const std::uint64_t hi = std::min<std::uint64_t>((k + 1) * chunk_words * 64, run_base_ + n_);
+        return hi - lo;
+    }
+    // The bound of class c below its highest count `most` that makes a try cheapest: (chunks + heavy) * bound
+    // smallest, with the heavy chunks (count above the bound) at most one in heavy_share and at most twice the
+    // bound; then the heavy chunks, found by a second pass. If changes during the scan make more chunks heavy than
+    // the list holds, the bound stays `most` and no chunk is heavy.
+    KEYSPACE_ISA_ABI
+    void find_heavy(unsigned c, const std::uint32_t (&how_many)[chunk_words * 64 + 1], std::uint64_t most) noexcept {
+        const std::uint64_t room = heavy_room_;
+        std::uint64_t best = most, best_cost = chunk_count_ * most, above = 0;
+        for (std::uint64_t b = most - 1; 2 * b >= most; --b) {
+            above += how_many[b + 1]; // the chunks above b
+            if (above > room) break;
+            const std::uint64_t cost = (chunk_count_ + above) * b;
+            if (cost < best_cost) best = b, best_cost = cost;
+        }
+        if (best == most) return;
+        for (std::uint64_t k = 0; k < chunk_count_; ++k) {
+            if (chunk_count_of(k, c) <= best) continue;
+            if (heavy_count_ == room) { // grown during the scan: no heavy chunks this time
+                heavy_count_ = 0;
+                return;
+            }
+            heavy_[heavy_count_++] = static_cast<std::uint32_t>(k);
+        }
+        scanned_[c] = bound_[c] = best;
     }
     // Every 64 class draws: raises the bounds by the keys added and removed since the scan (see draw_class).
     KEYSPACE_ISA_ABI
@@ -681,7 +753,11 @@ private:
     QuietSince::Stamp at_scan_;           // the tracker's stamp before the last scan
     std::uint64_t slow_draws_ = 0, scan_after_ = 0; // draw(f) answers since the bounds were lost; the scan's price
     unsigned until_check_ = check_every;
-    std::uint64_t chunk_ahead_[chunk_depth] = {}; // the next chunks, chunk_ahead_[chunk_head_] first (prefetched)
+    std::uint64_t chunk_ahead_[chunk_depth] = {}; // the next slots' entries, chunk_ahead_[chunk_head_] first
+                                                  // (their chunks prefetched; see slot_entry)
+    std::uint32_t* heavy_ = nullptr;              // the heavy chunks of the chunked class at the last scan (in the
+    std::uint64_t heavy_count_ = 0, heavy_room_ = 0; // room given to use_chunks)
+    std::uint64_t slots_ = 0;                     // chunk_count_ + heavy_count_
     unsigned chunk_head_ = 0;
     bool one_line_ = false; // a chunk is one cache line (words_ is 64-byte aligned): one prefetch per chunk
     // The positions taken by the last batch of each class, queue_[c][queue_head_[c]] next: probes of a dense class

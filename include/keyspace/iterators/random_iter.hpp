@@ -23,6 +23,7 @@
 #include <limits>    // for std::numeric_limits
 #include <optional>  // for std::optional
 #include <utility>   // for std::move
+#include <vector>    // for std::vector
 
 KEYSPACE_BEGIN_NAMESPACE
 
@@ -115,7 +116,7 @@ private:
         // Built here and moved in: the scanning constructor stays in this (instruction-set-tagged) constructor
         // rather than in std::optional::emplace, whose name does not carry the tag.
         if (dist || mixed_) stream_ = detail::DrawStream(s, dist.value_or(AccessDistribution::uniform()), seed);
-        if (mixed_) stream_->use_chunks(); // uniform within each class: whole-chunk draws (see DrawStream::draw_class)
+        if (mixed_) stream_->use_chunks(heavy_); // uniform within each class: whole-chunk draws (see draw_class)
         skip_ = thin_.draw();
         if (!mixed_ && !stream_) start_cycle();
         plain_mixed_ = mixed_ && !sample && limit == std::numeric_limits<std::uint64_t>::max();
@@ -299,6 +300,7 @@ private:
     Permutation perm_;
     std::uint64_t taken_ = 0, skip_ = 0;
     std::optional<detail::DrawStream> stream_;
+    std::vector<std::uint32_t> heavy_; // mixed_ratio: the room for stream_'s heavy chunks (see DrawStream::use_chunks)
     std::array<Open, window> open_{};
     std::array<std::uint64_t, lookahead> ahead_{};
     std::size_t open_count_ = 0, last_ = window;
