@@ -36,11 +36,11 @@ class WriteIter;
  *  holds about 16 matches); blocks are visited in the order of a keyed Feistel permutation, prefetched ahead, with
  *  up to 128 blocks open at once; each output is a random match of a random open block other than the previous
  *  output's. O(1) memory (about 3.5 KiB); a block without a match costs one word load. With mixed_ratio(r): an
- *  endless stream with
- *  replacement; each draw is a set key with probability r, an unset key otherwise (see
- *  IteratorBuilder::mixed_ratio). With a distribution (IteratorBuilder::distribution): an endless stream of
- *  draws with replacement from it, honouring the filter (see detail::DrawStream); with both, the class is chosen
- *  first and the key drawn from the distribution inside it. Move-only. */
+ *  endless stream with replacement; each draw is a set key with probability r, an unset key otherwise (see
+ *  IteratorBuilder::mixed_ratio; the stream also holds 4 bytes per 16 chunks of 512 positions of the range). With
+ *  a distribution (IteratorBuilder::distribution): an endless stream of draws with replacement from it, honouring
+ *  the filter (see detail::DrawStream); with both, the class is chosen first and the key drawn from the
+ *  distribution inside it. Move-only. */
 class RandomIter : public detail::IteratorBase<RandomIter> {
 public:
     /// Moves the iterator; the source is left empty (it yields nothing).
