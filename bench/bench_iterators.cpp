@@ -145,6 +145,38 @@ void mixed_stream_half(benchmark::State& st, int percent) {
     endless_stream(st, percent, [](auto b) { return b.mixed_ratio(0.5); });
 }
 
+/// mixed_ratio(0.9) at 10 % density while the caller churns: every `every`-th draw it removes the drawn key if set
+/// (and adds a random ID) or adds it if unset (and removes a random ID), so the density stays near 10 %. A tracker
+/// of its own (the shared populations stay as built); ns per draw, the writes included.
+void mixed_churn(benchmark::State& st, int every) {
+    static keyspace::PrefixTracker& t = [] () -> keyspace::PrefixTracker& {
+        static keyspace::PrefixTracker churned("churn:", range_ids);
+        keyspace::Rng rng(10);
+        const u64 threshold = 10 * (~0ull / 100);
+        for (u64 i = 0; i < range_ids; ++i)
+            if (rng() < threshold) churned.add(i);
+        return churned;
+    }();
+    auto it = t.iter().mixed_ratio(0.9).seed(7).random();
+    keyspace::Rng rng(11);
+    u64 n = 0, i = 0;
+    for (auto _ : st) {
+        const u64 id = it.next()->id;
+        n += id;
+        if (++i % static_cast<u64>(every) == 0) {
+            if (t.exists(id)) {
+                t.remove(id);
+                t.add(rng.below(range_ids));
+            } else {
+                t.add(id);
+                t.remove(rng.below(range_ids));
+            }
+        }
+    }
+    benchmark::DoNotOptimize(n);
+    per_key(st, 1);
+}
+
 /// Already-set claim on a tracker: claim() of a present ID (every ID of [0, 2^20) is present; checked: every claim
 /// returned false), beside exists() of the same IDs, random order.
 void tracker_present(benchmark::State& st, bool claim) {
@@ -324,6 +356,9 @@ void sequential_rows(benchmark::State& st, bool flat) {
         benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9/" + d).c_str(), mixed_stream, percent);
         benchmark::RegisterBenchmark(("iter/mixed_ratio_0.5/" + d).c_str(), mixed_stream_half, percent);
     }
+    for (int every : {1000, 10})
+        benchmark::RegisterBenchmark(("iter/mixed_ratio_0.9_churn/10pct/every_" + std::to_string(every)).c_str(),
+                                     mixed_churn, every);
     benchmark::RegisterBenchmark("iter/claim_zipf_0.99/1thread", claim_zipf)->Unit(benchmark::kMillisecond);
     for (int percent : {5}) {
         const std::string d = std::to_string(percent) + "pct";

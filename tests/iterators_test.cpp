@@ -461,6 +461,7 @@ TEST_CASE("mixed_ratio draws the keys of chunks far above the others as often as
     // A sparse class at ~10 % with three chunks at ~60 %: the scan bounds the counts below those three (heavy)
     // chunks, whose keys past the bound are reached through their extra slots (see DrawStream::draw_class).
     // Without those slots about 450 keys would never be drawn; with the wrong ranks, half the heavy keys twice.
+    // Then a fourth chunk grows to ~65 %, and the draws after the next scan are checked the same way.
     constexpr std::uint64_t n = 1 << 16, draws = 400'000;
     for (const bool set_class : {true, false}) {
         for (const bool offset : {false, true}) {
@@ -479,15 +480,26 @@ TEST_CASE("mixed_ratio draws the keys of chunks far above the others as often as
             for (const std::uint64_t k : sparse)
                 if (k >= b && k < e) keys.insert(k);
             auto it = t.iter().range(b, e).mixed_ratio(set_class ? 1.0 : 0.0).seed(13).random();
-            for (int i = 0; i < 1000; ++i) (void)it.next(); // past the scan
-            std::map<std::uint64_t, std::uint64_t> counts;
-            for (std::uint64_t i = 0; i < draws; ++i) ++counts[it.next()->id];
-            std::uint64_t heavy = 0, heavy_keys = 0;
-            for (const std::uint64_t k : keys)
-                if (k / 512 == 5 || k / 512 == 40 || k / 512 == 127) ++heavy_keys, heavy += counts[k];
-            INFO("set class " << set_class << ", offset " << offset << ": " << keys.size() << " keys, the heavy chunks' "
-                              << heavy_keys << " drawn " << heavy << " times of " << draws);
-            CHECK(uniform_chi2(counts, keys, draws) < chi2_limit(static_cast<double>(keys.size() - 1)));
+            const auto run = [&](const char* when) {
+                for (int i = 0; i < 1000; ++i) (void)it.next(); // past the scan
+                std::map<std::uint64_t, std::uint64_t> counts;
+                for (std::uint64_t i = 0; i < draws; ++i) ++counts[it.next()->id];
+                std::uint64_t heavy = 0, heavy_keys = 0;
+                for (const std::uint64_t k : keys)
+                    if (k / 512 == 5 || k / 512 == 40 || k / 512 == 90 || k / 512 == 127) ++heavy_keys, heavy += counts[k];
+                INFO(when << ": set class " << set_class << ", offset " << offset << ": " << keys.size()
+                          << " keys, the heavy chunks' " << heavy_keys << " drawn " << heavy << " times of " << draws);
+                CHECK(uniform_chi2(counts, keys, draws) < chi2_limit(static_cast<double>(keys.size() - 1)));
+            };
+            run("first scan");
+            // A fourth chunk grows heavy: far more keys than the bound may rise by, so the stream scans again, and
+            // that scan lists the heavy chunks as it reads them (above the first scan's bound).
+            for (std::uint64_t i = 90 * 512; i < 91 * 512; ++i)
+                if (!keys.count(i) && i % 8 < 5) {
+                    set_class ? (void)t.add(i) : (void)t.remove(i);
+                    keys.insert(i);
+                }
+            run("second scan");
         }
     }
 }

@@ -541,6 +541,12 @@ private:
         at_scan_ = QuietSince::stamp(*space_.tracker);
         std::uint64_t most[2] = {0, 0}, total_set = 0;
         std::uint32_t how_many[2][chunk_words * 64 + 1] = {}; // of each class: how many chunks hold each count
+        // The chunks above the last scan's choice of bound, of the class chunked then, are listed on the way (see
+        // find_heavy): a rescan then reads the chunks once.
+        const unsigned listed = heavy_class_;
+        const std::uint64_t over = heavy_over_;
+        std::uint64_t found = 0;
+        bool spilled = false;
         for (std::uint64_t k = 0; k < chunk_count_; ++k) {
             const std::uint64_t set = chunk_count_of(k, 0), valid = chunk_positions(k);
             total_set += set;
@@ -548,6 +554,12 @@ private:
             most[1] = std::max(most[1], valid - set);
             ++how_many[0][set];
             ++how_many[1][valid - set];
+            if (listed < 2 && (listed == 0 ? set : valid - set) > over) [[unlikely]] {
+                if (found < heavy_room_)
+                    heavy_[found++] = static_cast<std::uint32_t>(k);
+                else
+                    spilled = true;
+            }
         }
         // A class denser than a quarter of the space is found as fast by the probes of draw(f) (a block of 4 hits
         // with probability 0.68 or more, without the chunk's count and select): the chunks serve the sparse ones
@@ -558,8 +570,9 @@ private:
         scanned_[0] = bound_[0] = most[0];
         scanned_[1] = bound_[1] = most[1];
         heavy_count_ = 0;
+        heavy_class_ = 2;
         for (unsigned c = 0; c < 2; ++c)
-            if (chunked_[c] && most[c] > 1) find_heavy(c, how_many[c], most[c]);
+            if (chunked_[c] && most[c] > 1) find_heavy(c, how_many[c], most[c], c == listed && !spilled, found, over);
         slots_ = chunk_count_ + heavy_count_;
         for (auto& e : chunk_ahead_) e = next_slot(); // slots of the new set only
         chunk_head_ = 0;
@@ -570,7 +583,7 @@ private:
     }
     // The count of class c in chunk k.
     KEYSPACE_ISA_ABI
-    std::uint64_t chunk_count_of(std::uint64_t k, unsigned c) const noexcept {
+    KEYSPACE_ALWAYS_INLINE std::uint64_t chunk_count_of(std::uint64_t k, unsigned c) const noexcept {
         std::uint64_t x[chunk_words];
         load_chunk(k, c, x, std::memory_order_relaxed);
         std::uint64_t n = 0;
@@ -584,12 +597,16 @@ private:
         const std::uint64_t hi = std::min<std::uint64_t>((k + 1) * chunk_words * 64, run_base_ + n_);
         return hi - lo;
     }
-    // The bound of class c below its highest count `most` that makes a try cheapest: (chunks + heavy) * bound
-    // smallest, with the heavy chunks (count above the bound) at most one in heavy_share and at most twice the
-    // bound; then the heavy chunks, found by a second pass. If changes during the scan make more chunks heavy than
-    // the list holds, the bound stays `most` and no chunk is heavy.
+    // The bound of class c below its highest count `most` that makes a try cheapest: (chunks + heavy) * bound smallest,
+    // with the heavy chunks (count above the bound) at most one in heavy_share and at most twice the bound; then the
+    // heavy chunks. When the scan listed the chunks above the last scan's choice for this class (`found` chunks above
+    // `listed_over`, `in_list`), the bound is at least that choice, so the list holds every chunk above it (and perhaps
+    // a few at or below it, whose extra slots then find nothing: exact all the same). Otherwise (the first scan,
+    // another class, or more such chunks than the room) a second pass finds them. If changes during the scan make more
+    // chunks heavy than the room holds, the bound stays `most` and no chunk is heavy.
     KEYSPACE_ISA_ABI
-    void find_heavy(unsigned c, const std::uint32_t (&how_many)[chunk_words * 64 + 1], std::uint64_t most) noexcept {
+    void find_heavy(unsigned c, const std::uint32_t (&how_many)[chunk_words * 64 + 1], std::uint64_t most, bool in_list,
+                    std::uint64_t found, std::uint64_t listed_over) noexcept {
         const std::uint64_t room = heavy_room_;
         std::uint64_t best = most, best_cost = chunk_count_ * most, above = 0;
         for (std::uint64_t b = most - 1; 2 * b >= most; --b) {
@@ -597,6 +614,15 @@ private:
             if (above > room) break;
             const std::uint64_t cost = (chunk_count_ + above) * b;
             if (cost < best_cost) best = b, best_cost = cost;
+        }
+        heavy_class_ = c;
+        heavy_over_ = best; // the next scan lists the chunks above it
+        if (in_list) {
+            const std::uint64_t b = std::max(best, listed_over);
+            if (b >= most) return;
+            heavy_count_ = found;
+            scanned_[c] = bound_[c] = b;
+            return;
         }
         if (best == most) return;
         for (std::uint64_t k = 0; k < chunk_count_; ++k) {
@@ -758,6 +784,8 @@ private:
     std::uint32_t* heavy_ = nullptr;              // the heavy chunks of the chunked class at the last scan (in the
     std::uint64_t heavy_count_ = 0, heavy_room_ = 0; // room given to use_chunks)
     std::uint64_t slots_ = 0;                     // chunk_count_ + heavy_count_
+    unsigned heavy_class_ = 2;                    // the class of the last scan's heavy chunks (2: none), and the
+    std::uint64_t heavy_over_ = 0;                // bound it chose: the next scan lists the chunks above it
     unsigned chunk_head_ = 0;
     bool one_line_ = false; // a chunk is one cache line (words_ is 64-byte aligned): one prefetch per chunk
     // The positions taken by the last batch of each class, queue_[c][queue_head_[c]] next: probes of a dense class
